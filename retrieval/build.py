@@ -1,0 +1,126 @@
+"""Index building: a reader thread decodes and samples while the caller's thread embeds.
+
+Decoding (FFmpeg, outside the GIL) overlaps with encoding (torch, outside the GIL); a queue of
+two batches bounds memory whatever the video's length.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from videoscout.models.embedder import ImageTextEmbedder
+from videoscout.video import FrameBatch, FrameSource, Sampling
+
+Progress = Callable[[float, float], None]  # (seconds of video done, total seconds)
+_DONE = object()
+
+
+@dataclass
+class BuildStats:
+    candidates: int = 0
+    kept: int = 0
+    reader_seconds: float = 0.0  # decoding + sampling, in the reader thread
+    embed_seconds: float = 0.0
+    total_seconds: float = 0.0
+
+
+def sampled_batches(
+    source: FrameSource, sampling: Sampling, batch_size: int, stats: BuildStats
+) -> Iterator[FrameBatch]:
+    """Candidate frames decoded in order, filtered by the scene detector, re-batched."""
+    candidates = sampling.candidates(source.timestamps)
+    stats.candidates = len(candidates)
+    scene = sampling.new_filter()
+    pending: list[FrameBatch] = []
+    count = 0
+    for batch in source.iter_frames(candidates, batch_size):
+        if scene is not None:
+            mask = scene.keep(batch.images, batch.timestamps)
+            batch = FrameBatch(batch.indices[mask], batch.timestamps[mask], batch.images[mask])
+        if len(batch):
+            pending.append(batch)
+            count += len(batch)
+        if count >= batch_size:
+            yield _concat(pending)
+            pending, count = [], 0
+    if pending:
+        yield _concat(pending)
+
+
+def embed_video(
+    source: FrameSource,
+    embedder: ImageTextEmbedder,
+    sampling: Sampling,
+    batch_size: int = 32,
+    progress: Progress | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, BuildStats]:
+    """(vectors, times, frame indices, stats) for the sampled frames of ``source``."""
+    stats = BuildStats()
+    started = time.perf_counter()
+    handoff: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def read() -> None:
+        clock = time.perf_counter()
+        try:
+            for batch in sampled_batches(source, sampling, batch_size, stats):
+                stats.reader_seconds += time.perf_counter() - clock
+                if not _put(handoff, batch, stop):
+                    return
+                clock = time.perf_counter()
+            stats.reader_seconds += time.perf_counter() - clock
+            _put(handoff, _DONE, stop)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, re-raised there
+            _put(handoff, exc, stop)
+
+    reader = threading.Thread(target=read, name="videoscout-decode", daemon=True)
+    reader.start()
+    vectors, times, indices = [], [], []
+    total = float(source.timestamps[-1]) if len(source.timestamps) else 0.0
+    try:
+        while (item := handoff.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            clock = time.perf_counter()
+            vectors.append(embedder.embed_images(item.images))
+            stats.embed_seconds += time.perf_counter() - clock
+            times.append(item.timestamps)
+            indices.append(item.indices)
+            if progress is not None:
+                progress(float(item.timestamps[-1]), total)
+    finally:
+        stop.set()
+        reader.join(timeout=5)
+    stats.kept = sum(len(t) for t in times)
+    stats.total_seconds = time.perf_counter() - started
+    if progress is not None:
+        progress(total, total)
+    if not vectors:
+        return np.zeros((0, embedder.dim), np.float32), np.zeros(0), np.zeros(0, np.int64), stats
+    return np.concatenate(vectors), np.concatenate(times), np.concatenate(indices), stats
+
+
+def _put(handoff: queue.Queue, item: object, stop: threading.Event) -> bool:
+    while not stop.is_set():
+        try:
+            handoff.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _concat(batches: list[FrameBatch]) -> FrameBatch:
+    if len(batches) == 1:
+        return batches[0]
+    return FrameBatch(
+        np.concatenate([b.indices for b in batches]),
+        np.concatenate([b.timestamps for b in batches]),
+        np.concatenate([b.images for b in batches]),
+    )

@@ -1,0 +1,131 @@
+"""CLIP and CoCa embedders through open_clip; weights load on first use, once."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .device import pick_device, pick_dtype
+from .embedder import ImageTextEmbedder
+
+OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)
+OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
+
+
+@contextlib.contextmanager
+def _quiet_root_logger():
+    """open_clip reports through ``logging.warning``, which would configure the root logger and
+    print "WARNING:root:" lines into a CLI's output; a temporary null handler prevents that."""
+    root = logging.getLogger()
+    guard = logging.NullHandler() if not root.handlers else None
+    if guard:
+        root.addHandler(guard)
+    try:
+        yield
+    finally:
+        if guard:
+            root.removeHandler(guard)
+
+
+class OpenClipEmbedder(ImageTextEmbedder):
+    """An open_clip model (CLIP or CoCa); weights load on first use.
+
+    ``model_name`` is what open_clip's ``create_model`` takes (an architecture name or a
+    ``local-dir:`` folder); ``checkpoint=None`` with an architecture name means random weights
+    drawn from ``seed``: for tests and benchmarks, where the weights do not matter.
+    """
+
+    def __init__(
+        self,
+        spec: str,
+        model_name: str,
+        model_cfg: dict,
+        checkpoint: str | None = None,
+        *,
+        mean: Sequence[float] = OPENAI_MEAN,
+        std: Sequence[float] = OPENAI_STD,
+        identity: str | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.spec = spec
+        self.model_name = model_name
+        self.checkpoint = checkpoint
+        self.dim = int(model_cfg["embed_dim"])
+        size = model_cfg["vision_cfg"]["image_size"]
+        self.image_size = int(size if isinstance(size, int) else size[0])
+        self.mean = tuple(mean)
+        self.std = tuple(std)
+        self.seed = seed
+        self._identity = identity or spec
+        self._lock = threading.Lock()
+        self._model: torch.nn.Module | None = None
+        self._tokenizer = None
+
+    @property
+    def identity(self) -> str:
+        return self._identity
+
+    @property
+    def model(self) -> torch.nn.Module:
+        with self._lock:
+            if self._model is None:
+                self._model, self._tokenizer = self._load()
+        return self._model
+
+    def _load(self):
+        import open_clip
+
+        self.device = pick_device()
+        self.dtype = pick_dtype(self.device)
+        with torch.random.fork_rng(devices=[]), _quiet_root_logger():
+            torch.manual_seed(self.seed)
+            model = open_clip.create_model(
+                self.model_name,
+                pretrained=self.checkpoint,
+                device=self.device,
+                precision="fp16" if self.dtype == torch.float16 else "fp32",
+                # Random init is explicit: open_clip would warn about "missing" weights.
+                load_weights=self.checkpoint is not None
+                or self.model_name.startswith("local-dir:"),
+            )
+        model.eval()
+        tokenizer = open_clip.get_tokenizer(self.model_name)
+        self._mean_t = torch.tensor(self.mean, device=self.device).view(1, 3, 1, 1)
+        self._std_t = torch.tensor(self.std, device=self.device).view(1, 3, 1, 1)
+        return model, tokenizer
+
+    def preprocess(self, images: np.ndarray) -> torch.Tensor:
+        """Centre-crop to a square, resize to the input size, normalise (open_clip's transform)."""
+        model = self.model  # sets device and normalisation constants
+        del model
+        x = torch.from_numpy(np.ascontiguousarray(images)).to(self.device)
+        x = x.permute(0, 3, 1, 2).float().div_(255.0)
+        height, width = x.shape[-2:]
+        side = min(height, width)
+        top, left = (height - side) // 2, (width - side) // 2
+        x = x[:, :, top : top + side, left : left + side]
+        if side != self.image_size:
+            x = F.interpolate(
+                x, size=(self.image_size, self.image_size), mode="bicubic", antialias=True
+            ).clamp_(0, 1)
+        return ((x - self._mean_t) / self._std_t).to(self.dtype)
+
+    @torch.inference_mode()
+    def embed_images(self, images: np.ndarray) -> np.ndarray:
+        if len(images) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        features = self.model.encode_image(self.preprocess(images))
+        return F.normalize(features.float(), dim=-1).cpu().numpy()
+
+    @torch.inference_mode()
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        model = self.model
+        tokens = self._tokenizer(list(texts)).to(self.device)
+        features = model.encode_text(tokens)
+        return F.normalize(features.float(), dim=-1).cpu().numpy()

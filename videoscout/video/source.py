@@ -1,0 +1,98 @@
+"""The frame-source interface that every decoding backend implements.
+
+A source knows the presentation timestamp of every frame from the container itself, so times stay
+true on variable-frame-rate files; frame indices are positions in presentation order.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """Container-level facts about a video file."""
+
+    path: Path
+    duration: float
+    fps: Fraction
+    frame_count: int
+    width: int
+    height: int
+    has_audio: bool
+    codec: str
+
+    def to_dict(self) -> dict:
+        return {
+            "path": str(self.path),
+            "duration": self.duration,
+            "fps": str(self.fps),
+            "fps_float": float(self.fps),
+            "frame_count": self.frame_count,
+            "width": self.width,
+            "height": self.height,
+            "has_audio": self.has_audio,
+            "codec": self.codec,
+        }
+
+
+@dataclass(frozen=True)
+class FrameBatch:
+    """Decoded frames with the container timestamps at which they are shown."""
+
+    indices: np.ndarray  # (N,) int64 frame positions in presentation order
+    timestamps: np.ndarray  # (N,) float64 seconds
+    images: np.ndarray  # (N, H, W, 3) uint8 RGB
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class FrameSource(ABC):
+    """Random and sequential access to the frames of one video, decoded at a fixed size.
+
+    ``size`` is ``(width, height)`` of the decoded frames; ``None`` keeps the native size.
+    Decoding straight to a small size is much cheaper in memory than resizing afterwards.
+    """
+
+    BACKEND_NAME: ClassVar[str]
+
+    def __init__(self, info: VideoInfo, size: tuple[int, int] | None) -> None:
+        self.info = info
+        self.size = size or (info.width, info.height)
+
+    @property
+    @abstractmethod
+    def timestamps(self) -> np.ndarray:
+        """Presentation time in seconds of every frame, ascending, from the container."""
+
+    @abstractmethod
+    def get_frames(self, indices: Sequence[int]) -> FrameBatch:
+        """Decode the frames at ``indices`` (any order; returned in the order asked)."""
+
+    def iter_frames(self, indices: Sequence[int], batch_size: int) -> Iterator[FrameBatch]:
+        """Decode ascending ``indices`` in batches; memory stays bounded by ``batch_size``."""
+        for start in range(0, len(indices), batch_size):
+            yield self.get_frames(indices[start : start + batch_size])
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release decoder resources."""
+
+    def __enter__(self) -> FrameSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def frame_at(timestamps: np.ndarray, seconds: np.ndarray | Sequence[float]) -> np.ndarray:
+    """Index of the frame on screen at each time: the last frame whose timestamp is <= t."""
+    positions = np.searchsorted(timestamps, np.asarray(seconds, dtype=np.float64), side="right")
+    return np.clip(positions - 1, 0, len(timestamps) - 1).astype(np.int64)
