@@ -19,9 +19,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import pytest  # noqa: E402
 
+from videoscout.models import register, registry, unregister  # noqa: E402
+
 from fakes import ColourEmbedder  # noqa: E402
 from synthetic import colour_segments  # noqa: E402
-from videoscout.models import register, registry, unregister  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

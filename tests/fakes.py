@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from videoscout.models.embedder import ImageTextEmbedder
+
 from synthetic import COLOURS
 
 DIM = 8

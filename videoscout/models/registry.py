@@ -127,9 +127,9 @@ def is_cached(spec: str) -> bool:
 def _unknown_message(spec: str) -> str:
     valid = sorted(list(_NAMED) + [name for name, _ in RECOMMENDED])
     close = difflib.get_close_matches(spec, valid + list_pretrained(), n=3, cutoff=0.6)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
     return (
-        f"unknown model {spec!r}{hint} Valid: {', '.join(valid)}; or a spec of the form "
+        f"unknown model {spec!r}{hint}. Valid: {', '.join(valid)}; or a spec of the form "
         f"{', '.join(SCHEMES)}:... (`videoscout models --all` lists every checkpoint)"
     )
 

@@ -28,6 +28,16 @@ class DecordSource(FrameSource):
             raise VideoOpenError(f"decord cannot open {info.path}: {_first_line(exc)}") from None
         if len(self._reader) == 0:
             raise VideoOpenError(f"{info.path} contains no video frames")
+        if size is not None:
+            # decord 0.6 mis-sizes its output buffer for some sizes (e.g. 48x32: "The size must
+            # exactly match"); one decode at open finds out, and open_source falls back to PyAV.
+            try:
+                self._reader.get_batch([0])
+            except (RuntimeError, decord.DECORDError) as exc:
+                raise VideoOpenError(
+                    f"decord cannot decode {info.path} at {size[0]}x{size[1]}: {_first_line(exc)}"
+                ) from None
+            self._reader.seek(0)
 
     @cached_property
     def timestamps(self) -> np.ndarray:

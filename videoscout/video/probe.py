@@ -14,7 +14,7 @@ import av
 from ..errors import VideoNotFoundError, VideoOpenError
 from .source import VideoInfo
 
-_FIX = "check that it is a complete video file (ffprobe shows its streams) or re-encode it"
+_FIX = "it may not be a video, or be truncated or corrupt; check it with ffprobe or re-encode it"
 
 
 def check_path(path: str | Path) -> Path:

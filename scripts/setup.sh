@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs videoscout and its development tools into ./.venv. Safe to run again: it only
+# reinstalls when pyproject.toml changed. Sourced by demo.sh and test.sh.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# CPU builds of torch; override for CUDA, e.g. TORCH_SPEC="torch torchvision".
+TORCH_SPEC=${TORCH_SPEC:-"torch==2.14.1 torchvision==0.29.1"}
+PYTHON=${PYTHON:-python3}
+
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.videoscout-installed
+wanted=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+    echo "setup: installing torch and videoscout into .venv (first run takes a few minutes)" >&2
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check $TORCH_SPEC
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+    echo "$wanted" > "$stamp"
+fi
+
+# ffprobe is only needed by the tests that check timestamps against FFmpeg.
+if ! command -v ffprobe >/dev/null 2>&1 && [ "${VIDEOSCOUT_SKIP_APT:-}" = "" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "setup: installing ffmpeg with apt-get" >&2
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null
+    else
+        echo "setup: ffprobe not found; install ffmpeg (e.g. apt-get install ffmpeg)" >&2
+    fi
+fi
+export PATH="$PWD/.venv/bin:$PATH"

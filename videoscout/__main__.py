@@ -1,0 +1,3 @@
+from videoscout.cli.main import run
+
+run()

@@ -1,0 +1,54 @@
+"""The ``videoscout`` command: parses arguments, runs a command, turns errors into messages."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from ..errors import VideoscoutError
+from ..version import __version__
+from .models_commands import models, sample
+from .video_commands import index, info, search
+
+
+class _Group(click.Group):
+    """Prints user errors as one line and exits non-zero; VIDEOSCOUT_DEBUG=1 shows tracebacks."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except VideoscoutError as exc:
+            if os.environ.get("VIDEOSCOUT_DEBUG"):
+                raise
+            click.echo(f"videoscout: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("videoscout: interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="videoscout")
+def cli() -> None:
+    """Search long videos in plain language.
+
+    \b
+    Quick start (the default model needs its weights in the Hugging Face cache):
+      videoscout info movie.mp4
+      videoscout search movie.mp4 "a bird falls from a tree"
+    Set VIDEOSCOUT_MODEL to change the default model; `videoscout models` lists them.
+    """
+
+
+for command in (info, index, search, models, sample):
+    cli.add_command(command)
+
+
+def run() -> None:
+    cli(prog_name="videoscout")
+
+
+if __name__ == "__main__":
+    sys.exit(run())

@@ -1,0 +1,56 @@
+"""``videoscout models`` and ``videoscout sample``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..models import DEFAULT_MODEL, list_models, list_pretrained
+from ..models.checkpoints import hub_cache_dir
+from ..models.registry import SCHEMES, is_cached
+from ..samples import SAMPLES, sample_path
+
+
+@click.command()
+@click.option("--all", "show_all", is_flag=True, help="List every open_clip checkpoint.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def models(show_all: bool, as_json: bool) -> None:
+    """List model specs, and whether their weights are in the local cache."""
+    rows = [
+        {
+            "spec": entry.name,
+            "description": entry.description,
+            "cached": is_cached(entry.name) if entry.name.startswith(("clip:", "coca:")) else None,
+        }
+        for entry in list_models()
+    ]
+    if show_all:
+        known = {row["spec"] for row in rows}
+        rows += [
+            {"spec": spec, "description": "", "cached": is_cached(spec)}
+            for spec in list_pretrained()
+            if spec not in known
+        ]
+    if as_json:
+        click.echo(json.dumps({"default": DEFAULT_MODEL, "models": rows}, indent=2))
+        return
+    width = max(len(row["spec"]) for row in rows)
+    for row in rows:
+        state = {True: "cached", False: "not downloaded", None: ""}[row["cached"]]
+        click.echo(f"{row['spec']:<{width}}  {state:<14}  {row['description']}")
+    click.echo("\nSpec forms:")
+    for text in SCHEMES.values():
+        click.echo(f"  {text}")
+    click.echo(f"\nDefault: {DEFAULT_MODEL}. Weights are read from {hub_cache_dir()}.")
+
+
+@click.command()
+@click.argument("name", required=False)
+def sample(name: str | None) -> None:
+    """Download a real sample clip (once) and print its path; no NAME lists them."""
+    if name is None:
+        for sample_ in SAMPLES.values():
+            click.echo(f"{sample_.name:<13} {sample_.description}")
+        return
+    click.echo(str(sample_path(name)))

@@ -1,0 +1,187 @@
+"""``videoscout info``, ``index`` and ``search``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..api import Video
+from ..models import DEFAULT_MODEL
+from ..retrieval.contact_sheet import TILE_WIDTH, sheet_name, write_contact_sheet
+from ..retrieval.store import IndexResult
+from ..timefmt import format_time
+from ..video import Sampling
+from .progress import index_progress
+
+
+def model_option(f):
+    return click.option(
+        "--model",
+        "-m",
+        envvar="VIDEOSCOUT_MODEL",
+        default=DEFAULT_MODEL,
+        show_default=True,
+        metavar="SPEC",
+        help="Embedding model spec (see `videoscout models`); env VIDEOSCOUT_MODEL.",
+    )(f)
+
+
+def video_options(f):
+    for option in reversed(
+        (
+            click.option(
+                "--cache-dir",
+                type=click.Path(file_okay=False),
+                default=None,
+                help="Index cache folder [default: $VIDEOSCOUT_CACHE_DIR or "
+                "$XDG_CACHE_HOME/videoscout].",
+            ),
+            click.option(
+                "--sampling",
+                type=click.Choice(["scene", "uniform"]),
+                default="scene",
+                show_default=True,
+                help="Index every candidate frame, or only changes.",
+            ),
+            click.option(
+                "--fps",
+                type=float,
+                default=1.0,
+                show_default=True,
+                help="Candidate frames per second.",
+            ),
+            click.option(
+                "--backend",
+                type=click.Choice(["decord", "pyav"]),
+                default=None,
+                help="Video decoder [default: decord, PyAV as fallback].",
+            ),
+            click.option("--json", "as_json", is_flag=True, help="Print JSON, no progress bar."),
+        )
+    ):
+        f = option(f)
+    return model_option(f)
+
+
+def _open(path: str, model: str, cache_dir, sampling: str, fps: float, backend) -> Video:
+    return Video(
+        path,
+        model=model,
+        sampling=Sampling(mode=sampling, fps=fps),
+        cache_dir=cache_dir,
+        backend=backend,
+    )
+
+
+@click.command()
+@click.argument("video")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def info(video: str, as_json: bool) -> None:
+    """Show a video's duration, frame rate, size and streams."""
+    details = Video(video).info
+    if as_json:
+        click.echo(json.dumps(details.to_dict(), indent=2))
+        return
+    rows = [
+        ("file", str(details.path)),
+        ("duration", f"{format_time(details.duration)} ({details.duration:.3f} s)"),
+        ("frame rate", f"{float(details.fps):.3f} fps ({details.fps})"),
+        ("frames", str(details.frame_count)),
+        ("size", f"{details.width}x{details.height}"),
+        ("video codec", details.codec),
+        ("audio", "yes" if details.has_audio else "no"),
+    ]
+    for name, value in rows:
+        click.echo(f"{name:>12}: {value}")
+
+
+def _index_summary(result: IndexResult) -> dict:
+    manifest = result.index.manifest
+    return {
+        "reused": result.reused,
+        "frames": len(result.index),
+        "candidates": manifest.get("candidates"),
+        "model": manifest.get("model", {}).get("spec"),
+        "sampling": manifest.get("sampling"),
+        "search": manifest.get("search"),
+        "build_seconds": manifest.get("build_seconds"),
+        "folder": str(result.folder),
+    }
+
+
+@click.command()
+@click.argument("video")
+@click.option("--force", is_flag=True, help="Rebuild even if a cached index exists.")
+@video_options
+def index(video, force, model, cache_dir, sampling, fps, backend, as_json) -> None:
+    """Build (or reuse) the search index of a video."""
+    target = _open(video, model, cache_dir, sampling, fps, backend)
+    with index_progress(f"indexing {target.path.name}", not as_json) as progress:
+        result = target.index(force=force, progress=progress)
+    summary = _index_summary(result)
+    if as_json:
+        click.echo(json.dumps({"video": str(target.path), "index": summary}, indent=2))
+        return
+    how = "reused cached index" if result.reused else f"built in {summary['build_seconds']:.1f} s"
+    click.echo(
+        f"{target.path.name}: {summary['frames']} frames indexed "
+        f"(of {summary['candidates']} candidates) with {model}; {how}"
+    )
+    click.echo(f"index: {result.folder}")
+
+
+@click.command()
+@click.argument("video")
+@click.argument("query")
+@click.option(
+    "-k",
+    "--top",
+    "k",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Number of moments.",
+)
+@click.option(
+    "--thumbs",
+    type=click.Path(file_okay=False),
+    default=None,
+    metavar="DIR",
+    help="Write a contact sheet PNG of the moments into DIR.",
+)
+@video_options
+def search(video, query, k, thumbs, model, cache_dir, sampling, fps, backend, as_json) -> None:
+    """Find the moments of a video that match a plain-language QUERY."""
+    target = _open(video, model, cache_dir, sampling, fps, backend)
+    with index_progress(f"indexing {target.path.name}", not as_json) as progress:
+        moments = target.search(query, k, progress=progress)
+    sheet = None
+    if thumbs and moments:
+        width = TILE_WIDTH
+        height = max(2, round(width * target.info.height / target.info.width / 2) * 2)
+        frames = target.frames_at([m.peak for m in moments], size=(width, height))
+        sheet = write_contact_sheet(
+            frames.images, moments, Path(thumbs), sheet_name(target.path, query)
+        )
+    if as_json:
+        report = {
+            "video": str(target.path),
+            "query": query,
+            "model": model,
+            "moments": [m.to_dict() for m in moments],
+            "index": _index_summary(target.index()),
+        }
+        if sheet:
+            report["contact_sheet"] = str(sheet)
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(f'{target.path.name}: "{query}" ({model})')
+    for m in moments:
+        click.echo(
+            f"{m.rank:>3}  {format_time(m.start):>8} - {format_time(m.end):<8}  "
+            f"score {m.score:.3f}  best frame {format_time(m.peak)}"
+        )
+    if sheet:
+        click.echo(f"contact sheet: {sheet}")
