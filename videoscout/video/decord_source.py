@@ -28,6 +28,12 @@ class DecordSource(FrameSource):
             raise VideoOpenError(f"decord cannot open {info.path}: {_first_line(exc)}") from None
         if len(self._reader) == 0:
             raise VideoOpenError(f"{info.path} contains no video frames")
+        if self.timestamps[0] < 0:
+            # decord also lists the frames an edit list hides (a clip cut with `-c copy`) or that
+            # have no timestamp (AVI with B-frames), and then pairs frames with the wrong times.
+            raise VideoOpenError(
+                f"decord cannot read {info.path}: it lists frames before the video starts"
+            )
         if size is not None:
             # decord 0.6 mis-sizes its output buffer for some sizes (e.g. 48x32: "The size must
             # exactly match"); one decode at open finds out, and open_source falls back to PyAV.

@@ -38,6 +38,15 @@ def probe(path: str | Path) -> VideoInfo:
         if not container.streams.video:
             raise VideoOpenError(f"{path} has no video stream; {_FIX}")
         stream = container.streams.video[0]
+        # A cut-off download still opens when its index comes first (MP4 with faststart), and
+        # PyAV would then silently read only the frames before the cut.
+        entries = getattr(stream, "index_entries", None) or ()  # only in newer PyAV
+        if entries and entries[-1].pos + entries[-1].size > path.stat().st_size:
+            raise VideoOpenError(
+                f"cannot open {path}: the file is truncated (its index lists "
+                f"{entries[-1].pos + entries[-1].size} bytes, it has {path.stat().st_size}); "
+                f"re-download or re-copy it"
+            )
         ctx = stream.codec_context
         fps = stream.average_rate or stream.guessed_rate or Fraction(0)
         if stream.duration is not None and stream.time_base is not None:

@@ -6,6 +6,7 @@ keyframe before the target and decoding forward.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from functools import cached_property
 
@@ -39,11 +40,24 @@ class PyAVSource(FrameSource):
             raise VideoOpenError(f"{info.path} contains no video frames")
 
     @cached_property
-    def _pts(self) -> np.ndarray:
+    def _packets(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(pts, is keyframe, is discarded) of every video packet, in decode order."""
         with av.open(str(self.info.path)) as container:
             stream = container.streams.video[0]
-            pts = [p.pts for p in container.demux(stream) if p.pts is not None and p.size]
-        return np.unique(np.asarray(pts, dtype=np.int64))
+            rows = [
+                (p.pts, p.is_keyframe, p.is_discard)
+                for p in container.demux(stream)
+                if p.pts is not None and p.size
+            ]
+        table = np.array(rows, dtype=np.int64).reshape(-1, 3)
+        return table[:, 0], table[:, 1].astype(bool), table[:, 2].astype(bool)
+
+    @cached_property
+    def _pts(self) -> np.ndarray:
+        pts, _, discard = self._packets
+        # Discarded packets are the ones an edit list hides (a clip cut with `-c copy` starts
+        # mid-GOP): they are decoded for reference but never shown.
+        return np.unique(pts[~discard])
 
     @cached_property
     def timestamps(self) -> np.ndarray:
@@ -56,18 +70,86 @@ class PyAVSource(FrameSource):
         images: list[np.ndarray | None] = [None] * len(indices)
         for position in order:
             images[position] = self._decode_at(int(indices[position]))
-        return FrameBatch(
-            indices=indices, timestamps=self.timestamps[indices], images=np.stack(images)
-        )
+        width, height = self.size
+        stacked = np.stack(images) if images else np.empty((0, height, width, 3), np.uint8)
+        return FrameBatch(indices=indices, timestamps=self.timestamps[indices], images=stacked)
+
+    def iter_frames(self, indices: Sequence[int], batch_size: int) -> Iterator[FrameBatch]:
+        """Decode ascending ``indices`` in one pass that decodes only what they need.
+
+        Reading in order, no seeking, this skips the frames nothing refers to (non-reference
+        B-frames, about half of a typical H.264 stream) unless asked for, and the rest of each
+        GOP after its last asked-for frame. The images are those ``get_frames`` returns.
+        """
+        indices = np.asarray(indices, dtype=np.int64)
+        if len(indices) and (np.any(np.diff(indices) <= 0) or indices[0] < 0):
+            yield from super().iter_frames(indices, batch_size)  # not what this pass is for
+            return
+        images = self._decode_in_order(indices)
+        for start in range(0, len(indices), batch_size):
+            chunk = indices[start : start + batch_size]
+            batch = np.stack([next(images) for _ in chunk])
+            yield FrameBatch(indices=chunk, timestamps=self.timestamps[chunk], images=batch)
+
+    def _decode_in_order(self, indices: np.ndarray) -> Iterator[np.ndarray]:
+        """Images of strictly ascending ``indices``, decoded sequentially."""
+        wanted = self._pts[indices]
+        send, exact = self._decode_plan(wanted)
+        position = {int(pts): i for i, pts in enumerate(self._packets[0])}
+        width, height = self.size
+        done = 0
+        with av.open(str(self.info.path)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            if self._threads:
+                stream.codec_context.thread_count = self._threads
+            try:
+                for frame in _decode_planned(container, stream, position, send, exact):
+                    # A frame the pass did not produce (a damaged stream) comes the slow way.
+                    while done < len(wanted) and frame.pts is not None and wanted[done] < frame.pts:
+                        yield self._decode_at(int(indices[done]))
+                        done += 1
+                    if done < len(wanted) and frame.pts == wanted[done]:
+                        yield frame.to_ndarray(width=width, height=height, format="rgb24")
+                        done += 1
+                    if done == len(wanted):
+                        return
+            except av.FFmpegError as exc:
+                when = self.timestamps[indices[min(done, len(indices) - 1)]]
+                raise VideoDecodeError(
+                    f"{self.info.path} could not be decoded near {when:.2f}s ({exc}): the file "
+                    f"looks truncated or corrupt; re-download it, or rewrite its index with "
+                    f"`ffmpeg -i IN -c copy OUT.mp4`"
+                ) from None
+        for index in indices[done:]:
+            yield self._decode_at(int(index))
+
+    def _decode_plan(self, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per packet in decode order: (decode it at all, decode it even if nothing refers to it).
+
+        A GOP is decoded from its keyframe up to its last wanted packet; the packets after that
+        are dropped. Not when some GOP starts with frames shown before its keyframe (an "open"
+        GOP): those refer to the previous GOP, which must then be decoded to its end.
+        """
+        pts, key, _ = self._packets
+        exact = np.isin(pts, wanted)
+        gop = np.cumsum(key)  # 0 for packets before the first keyframe
+        in_gop = gop > 0
+        if np.any(pts[in_gop] < pts[key][gop[in_gop] - 1]):
+            return np.ones(len(pts), bool), exact
+        last = np.full(gop[-1] + 1, -1)
+        np.maximum.at(last, gop[exact], np.flatnonzero(exact))
+        return np.arange(len(pts)) <= last[gop], exact
 
     def _decode_at(self, index: int) -> np.ndarray:
         if not 0 <= index < len(self._pts):
             raise IndexError(f"frame {index} out of range 0..{len(self._pts) - 1}")
         target = int(self._pts[index])
-        if self._decoder is None or not (self._position < index <= self._position + _MAX_FORWARD):
-            self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
-            self._decoder = self._container.decode(self._stream)
         try:
+            if self._decoder is None or not (
+                self._position < index <= self._position + _MAX_FORWARD
+            ):
+                self._seek(index)
             for frame in self._decoder:
                 if frame.pts is None or frame.pts < target:
                     continue
@@ -87,6 +169,54 @@ class PyAVSource(FrameSource):
             f"index lists: the file looks truncated; re-download or re-encode it"
         )
 
+    def _seek(self, index: int) -> None:
+        """Point the decoder at the keyframe before frame ``index``.
+
+        Demuxers without a keyframe index (MPEG-TS) seek by decode time and may land just past a
+        keyframe, so the decoder resumes a GOP or more late: step back until the first frame
+        decoded is not after the target, seeking before the first frame as a last resort.
+        """
+        target = int(self._pts[index])
+        back = 0
+        while True:
+            start = index - back
+            when = int(self._pts[start]) if start > 0 else min(0, int(self._pts[0]))
+            self._container.seek(when, stream=self._stream, backward=True, any_frame=False)
+            decoder = self._container.decode(self._stream)
+            first = next(decoder, None)
+            early = first is not None and first.pts is not None and first.pts <= target
+            if early or start <= 0:
+                self._decoder = decoder if first is None else itertools.chain([first], decoder)
+                return
+            back = min(index, max(2 * back, _MAX_FORWARD))
+
     def close(self) -> None:
         self._decoder = None
         self._container.close()
+
+
+def _decode_planned(
+    container: av.container.InputContainer,
+    stream: av.VideoStream,
+    position: dict[int, int],
+    send: np.ndarray,
+    exact: np.ndarray,
+) -> Iterator[av.VideoFrame]:
+    """Frames in presentation order from the packets ``send`` marks; unless ``exact`` marks a
+    packet, the decoder skips it when no other frame refers to it (FFmpeg's ``NONREF``)."""
+    codec = stream.codec_context
+    decoding = False
+    for packet in container.demux(stream):
+        index = position.get(packet.pts) if packet.size else None
+        if index is None:
+            continue
+        if not send[index]:
+            if decoding:  # end of the needed part of a GOP: drain, then resume at a keyframe
+                yield from codec.decode(None)
+                codec.flush_buffers()
+                decoding = False
+            continue
+        decoding = True
+        codec.skip_frame = "DEFAULT" if exact[index] else "NONREF"
+        yield from codec.decode(packet)
+    yield from codec.decode(None)

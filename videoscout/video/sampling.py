@@ -6,13 +6,14 @@ is the frame actually on screen at 12 s, whatever the frame rate does.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Literal
 
 import numpy as np
 
 from ..errors import InvalidTimeError, UsageError
-from .source import frame_at
+from .source import frame_at, time_slack
 
 SamplingMode = Literal["uniform", "scene"]
 
@@ -21,10 +22,11 @@ def uniform_indices(
     timestamps: np.ndarray, fps: float, start: float = 0.0, end: float | None = None
 ) -> np.ndarray:
     """Frames on screen at ``start``, ``start + 1/fps``, ... up to (not including) ``end``."""
-    if fps <= 0:
-        raise UsageError(f"sampling rate must be positive, got {fps}")
-    last = float(timestamps[-1])
-    end = last + 1e-9 if end is None else min(end, last + 1e-9)
+    if not 0 < fps < math.inf:  # also rejects NaN
+        raise UsageError(f"sampling rate must be positive and finite, got {fps}")
+    # Up to the last frame even when its float timestamp reads a hair early.
+    last = float(timestamps[-1] + time_slack(timestamps[-1]))
+    end = last if end is None else min(end, last)
     targets = np.arange(start, end, 1.0 / fps)
     return np.unique(frame_at(timestamps, targets))
 
@@ -60,9 +62,10 @@ class Sampling:
     def __post_init__(self) -> None:
         if self.mode not in ("uniform", "scene"):
             raise UsageError(f"unknown sampling mode {self.mode!r}; choose 'uniform' or 'scene'")
-        if self.fps <= 0:
-            raise UsageError(f"sampling rate must be positive, got {self.fps}")
-        if self.threshold < 0 or self.max_gap <= 0:
+        # Written so that NaN (which `--fps nan` parses to) fails every check.
+        if not 0 < self.fps < math.inf:
+            raise UsageError(f"sampling rate must be positive and finite, got {self.fps}")
+        if not (self.threshold >= 0 and self.max_gap > 0):
             raise UsageError("scene threshold must be >= 0 and max gap > 0")
 
     def key(self) -> dict:

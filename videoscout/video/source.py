@@ -92,7 +92,21 @@ class FrameSource(ABC):
         self.close()
 
 
+def time_slack(seconds: np.ndarray | float) -> np.ndarray:
+    """How far after ``t`` a frame's timestamp may read and still be the frame meant at ``t``.
+
+    decord's timestamps are float32 (0.2 s reads as 0.20000000298; off by 0.2 ms after two
+    hours) and sampling times come from float arithmetic on them. Four float32 steps at ``t``'s
+    magnitude cover that (2 ms after two hours), yet stay far below the gaps between frames near
+    ``t`` that matter (at 29.97 fps, frame 6 comes 0.2 ms after 0.2 s).
+    """
+    step = np.spacing(np.abs(np.asarray(seconds, dtype=np.float32))).astype(np.float64)
+    return 4 * step + 1e-9
+
+
 def frame_at(timestamps: np.ndarray, seconds: np.ndarray | Sequence[float]) -> np.ndarray:
-    """Index of the frame on screen at each time: the last frame whose timestamp is <= t."""
-    positions = np.searchsorted(timestamps, np.asarray(seconds, dtype=np.float64), side="right")
+    """Index of the frame on screen at each time: the last one whose timestamp is <= t."""
+    seconds = np.asarray(seconds, dtype=np.float64)
+    seconds = seconds + time_slack(seconds)
+    positions = np.searchsorted(timestamps, seconds, side="right")
     return np.clip(positions - 1, 0, len(timestamps) - 1).astype(np.int64)
