@@ -1,0 +1,47 @@
+"""``videoscout toy generate``: synthetic videos with known truth, to try the product offline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..timefmt import format_time
+
+
+@click.group()
+def toy() -> None:
+    """The toy world: generated videos with ground truth, and the toy:coca model trained on them.
+
+    \b
+    The toy model knows only the toy world (shapes, colours and backgrounds); use real
+    checkpoints for real videos.
+    """
+
+
+@toy.command()
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--seconds", default=600.0, show_default=True, help="Length of the video.")
+@click.option("--seed", default=0, show_default=True, help="Same seed, same video.")
+@click.option("--titles", is_flag=True, help="Overlay 'SCENE N' text at each scene's start.")
+@click.option("--json", "as_json", is_flag=True, help="Print the ground truth's summary as JSON.")
+def generate(output: Path, seconds: float, seed: int, titles: bool, as_json: bool) -> None:
+    """Render a toy video (H.264 MP4) and its ground truth (OUTPUT with .json)."""
+    from ..toy.generate import generate as write_video
+
+    video, truth_file = write_video(output, seconds, seed, titles=titles)
+    truth = json.loads(truth_file.read_text())
+    events = truth["events"]
+    if as_json:
+        summary = {"video": str(video), "truth": str(truth_file), "events": len(events)}
+        click.echo(json.dumps(summary))
+        return
+    click.echo(f"{video}  ({format_time(truth['duration'])}, {len(events)} events, seed {seed})")
+    click.echo(f"{truth_file}  (events, a caption per second, questions with answers)")
+    for event in events[:5]:
+        click.echo(
+            f"  {format_time(event['start'])}-{format_time(event['end'])}  a {event['description']}"
+        )
+    if len(events) > 5:
+        click.echo(f"  ... {len(events) - 5} more")
