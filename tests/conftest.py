@@ -21,7 +21,7 @@ import pytest  # noqa: E402
 
 from videoscout.models import register, registry, unregister  # noqa: E402
 
-from fakes import ColourEmbedder  # noqa: E402
+from fakes import ColourCaptioner, ColourEmbedder  # noqa: E402
 from synthetic import colour_segments  # noqa: E402
 
 
@@ -53,6 +53,15 @@ def colour_model():
     register("fake:colour", lambda spec: instance, description="test fake")
     yield instance
     unregister("fake:colour")
+
+
+@pytest.fixture
+def colour_captioner():
+    """A deterministic captioner registered as ``fake:colour`` in the real registry."""
+    instance = ColourCaptioner("fake:colour")
+    register("fake:colour", lambda spec: instance, "captioner", "test fake")
+    yield instance
+    unregister("fake:colour", "captioner")
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from videoscout.models.captioner import GREEDY, Captioner, Decoding
 from videoscout.models.embedder import ImageTextEmbedder
 
 from synthetic import COLOURS
@@ -46,3 +47,26 @@ class ColourEmbedder(ImageTextEmbedder):
             named = [COLOURS[w] for w in text.lower().split() if w in COLOURS]
             rgb.append(np.mean(named, axis=0) if named else np.full(3, 127.5))
         return _colour_vector(np.asarray(rgb, dtype=np.float32))
+
+
+def nearest_colour(image: np.ndarray) -> str:
+    body = image[image.shape[0] // 4 :].reshape(-1, 3).mean(axis=0)
+    return min(COLOURS, key=lambda name: float(np.sum((np.asarray(COLOURS[name]) - body) ** 2)))
+
+
+class ColourCaptioner(Captioner):
+    """Captions a frame "a <colour> screen" and answers any question with the colour: known
+    answers that exercise the real frame selection, caching and voting code."""
+
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+        self.frames_captioned = 0
+
+    def caption(self, images: np.ndarray, decoding: Decoding = GREEDY) -> list[str]:
+        self.frames_captioned += len(images)
+        return [f"a {nearest_colour(image)} screen" for image in images]
+
+    def answer_each(
+        self, images: np.ndarray, question: str, decoding: Decoding = GREEDY
+    ) -> list[str]:
+        return [nearest_colour(image) for image in images]

@@ -15,12 +15,12 @@ def call(tool, args: dict):
 
 @pytest.fixture
 def tools(rgb_video, colour_model):
-    video = videoscout.open_video(rgb_video, model="fake:colour")
+    video = videoscout.open_video(rgb_video, model="fake:colour", captioner="random:vs-tiny-coca")
     return {tool.name: tool for tool in VideoToolkit(video=video).get_tools()}
 
 
-def test_toolkit_offers_info_and_search(tools):
-    assert set(tools) == {"video_info", "search_moments"}
+def test_toolkit_offers_info_search_captions_and_questions(tools):
+    assert set(tools) == {"video_info", "search_moments", "describe_segment", "ask_frames"}
     assert tools["search_moments"].description == load_prompt("tools/search_moments")
     assert set(tools["search_moments"].args) == {"query", "k"}
 
@@ -59,3 +59,28 @@ def test_prompts_are_package_data():
     assert "moments" in load_prompt("tools/search_moments")
     with pytest.raises(FileNotFoundError, match="no prompt named"):
         load_prompt("tools/nothing")
+
+
+def test_describe_segment_and_ask_frames(tools):
+    message = call(tools["describe_segment"], {"start": "0:03", "end": "9", "frames": 3})
+    assert message.status == "success"
+    assert [round(c["time"], 1) for c in message.artifact["captions"]] == [4.0, 6.0, 8.0]
+    assert message.content.startswith("0:03.00-0:09.00 (random:vs-tiny-coca):")
+    message = call(tools["ask_frames"], {"question": "what colour?", "times": ["1", "0:07"]})
+    assert message.status == "success" and message.artifact["times"] == [1.0, 7.0]
+    assert message.content.startswith(message.artifact["answer"])
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "expected"),
+    [
+        ("describe_segment", {"start": "0:30", "end": "0:40"}, "runs 0:00-0:11.9"),
+        ("describe_segment", {"start": "5", "end": "2"}, "end must come after the start"),
+        ("describe_segment", {"start": "soon", "end": "2"}, "invalid time 'soon'"),
+        ("ask_frames", {"question": "what?"}, "say where to look"),
+        ("ask_frames", {"question": "what?", "times": ["99"]}, "outside the video"),
+    ],
+)
+def test_caption_tools_explain_bad_arguments(tools, name, args, expected):
+    message = call(tools[name], args)
+    assert message.status == "error" and expected in message.content

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from videoscout.api import Video
 from videoscout.errors import VideoscoutError
 from videoscout.prompts import load_prompt
-from videoscout.timefmt import format_time
+from videoscout.timefmt import format_time, parse_time
 
 
 class SearchMomentsInput(BaseModel):
@@ -21,14 +21,35 @@ class VideoInfoInput(BaseModel):
     pass
 
 
+class DescribeSegmentInput(BaseModel):
+    start: str = Field(description="Start time, seconds (83.5) or M:SS (1:23.5).")
+    end: str = Field(description="End time, in the same forms; after the start.")
+    frames: int = Field(default=6, ge=1, le=32, description="Frames to caption in the range.")
+
+
+class AskFramesInput(BaseModel):
+    question: str = Field(description="A question about what the frames show.")
+    times: list[str] = Field(
+        default_factory=list, description="Times of the frames to look at (83.5 or 1:23.5)."
+    )
+    start: str | None = Field(default=None, description="Or: start of a range to look at.")
+    end: str | None = Field(default=None, description="Or: end of that range.")
+
+
 class VideoToolkit(BaseToolkit):
-    """``video_info`` and ``search_moments`` over one ``Video``."""
+    """``video_info``, ``search_moments``, ``describe_segment`` and ``ask_frames`` over one
+    ``Video`` (the last two use its captioner)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
     video: Video
 
     def get_tools(self) -> list[BaseTool]:
-        return [self._video_info(), self._search_moments()]
+        return [
+            self._video_info(),
+            self._search_moments(),
+            self._describe_segment(),
+            self._ask_frames(),
+        ]
 
     def _video_info(self) -> BaseTool:
         def video_info() -> tuple[str, dict]:
@@ -72,4 +93,52 @@ class VideoToolkit(BaseToolkit):
             args_schema=SearchMomentsInput,
             response_format="content_and_artifact",
             handle_tool_error=True,
+            handle_validation_error=True,
+        )
+
+    def _describe_segment(self) -> BaseTool:
+        def describe_segment(start: str, end: str, frames: int = 6) -> tuple[str, dict]:
+            try:
+                result = self.video.caption(parse_time(start), parse_time(end), frames=frames)
+            except VideoscoutError as exc:
+                raise ToolException(f"describe_segment failed: {exc}") from exc
+            head = f"{format_time(result.start)}-{format_time(result.end)} ({result.captioner}):"
+            return f"{head}\n{result}", result.to_dict()
+
+        return StructuredTool.from_function(
+            describe_segment,
+            name="describe_segment",
+            description=load_prompt("tools/describe_segment"),
+            args_schema=DescribeSegmentInput,
+            response_format="content_and_artifact",
+            handle_tool_error=True,
+            handle_validation_error=True,
+        )
+
+    def _ask_frames(self) -> BaseTool:
+        def ask_frames(
+            question: str,
+            times: list[str] | None = None,
+            start: str | None = None,
+            end: str | None = None,
+        ) -> tuple[str, dict]:
+            try:
+                answer = self.video.ask(
+                    question,
+                    at=[parse_time(t) for t in times] if times else None,
+                    start=parse_time(start) if start else None,
+                    end=parse_time(end) if end else None,
+                )
+            except VideoscoutError as exc:
+                raise ToolException(f"ask_frames failed: {exc}") from exc
+            return str(answer), answer.to_dict()
+
+        return StructuredTool.from_function(
+            ask_frames,
+            name="ask_frames",
+            description=load_prompt("tools/ask_frames"),
+            args_schema=AskFramesInput,
+            response_format="content_and_artifact",
+            handle_tool_error=True,
+            handle_validation_error=True,
         )

@@ -37,3 +37,16 @@ def format_time(seconds: float) -> str:
     if hours:
         return f"{hours}:{minutes:02d}:{secs:05.2f}"
     return f"{minutes}:{secs:05.2f}"
+
+
+def parse_range(text: str) -> tuple[float | None, float | None]:
+    """``START-END`` in the forms ``parse_time`` reads; either side may be left open."""
+    start, sep, end = text.strip().partition("-")
+    if not sep:
+        raise InvalidTimeError(f"invalid range {text!r}: use START-END, e.g. 1:00-2:30")
+    return (parse_time(start) if start.strip() else None, parse_time(end) if end.strip() else None)
+
+
+def parse_times(text: str) -> list[float]:
+    """Comma-separated times, e.g. ``1:23,1:40``."""
+    return [parse_time(part) for part in text.split(",") if part.strip()]

@@ -9,7 +9,9 @@ import click
 
 from ..errors import VideoscoutError
 from ..version import __version__
+from .caption_commands import caption, vqa
 from .models_commands import models, sample
+from .toy_commands import toy
 from .video_commands import index, info, search
 
 
@@ -42,7 +44,7 @@ def cli() -> None:
     """
 
 
-for command in (info, index, search, models, sample):
+for command in (info, index, search, caption, vqa, models, sample, toy):
     cli.add_command(command)
 
 

@@ -8,7 +8,7 @@ import click
 
 from ..models import DEFAULT_MODEL, list_models, list_pretrained
 from ..models.checkpoints import hub_cache_dir
-from ..models.registry import SCHEMES, is_cached
+from ..models.registry import DEFAULT_CAPTIONER, SCHEMES, is_cached
 from ..samples import SAMPLES, sample_path
 
 
@@ -21,7 +21,9 @@ def models(show_all: bool, as_json: bool) -> None:
         {
             "spec": entry.name,
             "description": entry.description,
-            "cached": is_cached(entry.name) if entry.name.startswith(("clip:", "coca:")) else None,
+            "cached": is_cached(entry.name)
+            if entry.name.startswith(("clip:", "coca:", "vlm:"))
+            else None,
         }
         for entry in list_models()
     ]
@@ -42,7 +44,10 @@ def models(show_all: bool, as_json: bool) -> None:
     click.echo("\nSpec forms:")
     for text in SCHEMES.values():
         click.echo(f"  {text}")
-    click.echo(f"\nDefault: {DEFAULT_MODEL}. Weights are read from {hub_cache_dir()}.")
+    click.echo(
+        f"\nDefault model: {DEFAULT_MODEL}; default captioner: {DEFAULT_CAPTIONER}. "
+        f"Weights are read from {hub_cache_dir()}."
+    )
 
 
 @click.command()

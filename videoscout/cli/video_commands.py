@@ -56,7 +56,7 @@ def video_options(f):
                 "--backend",
                 type=click.Choice(["decord", "pyav"]),
                 default=None,
-                help="Video decoder [default: decord, PyAV as fallback].",
+                help="Video decoder [default: PyAV's one-pass reader to index, decord to seek].",
             ),
             click.option("--json", "as_json", is_flag=True, help="Print JSON, no progress bar."),
         )
@@ -151,12 +151,21 @@ def index(video, force, model, cache_dir, sampling, fps, backend, as_json) -> No
     metavar="DIR",
     help="Write a contact sheet PNG of the moments into DIR.",
 )
+@click.option(
+    "--captions",
+    "with_captions",
+    is_flag=True,
+    help="Also search the captions cached by `videoscout caption`, as text.",
+)
 @video_options
-def search(video, query, k, thumbs, model, cache_dir, sampling, fps, backend, as_json) -> None:
+def search(
+    video, query, k, thumbs, with_captions, model, cache_dir, sampling, fps, backend, as_json
+) -> None:
     """Find the moments of a video that match a plain-language QUERY."""
     target = _open(video, model, cache_dir, sampling, fps, backend)
     with index_progress(f"indexing {target.path.name}", not as_json) as progress:
         moments = target.search(query, k, progress=progress)
+    hits = target.search_captions(query, k) if with_captions else []
     sheet = None
     if thumbs and moments:
         width = TILE_WIDTH
@@ -171,6 +180,7 @@ def search(video, query, k, thumbs, model, cache_dir, sampling, fps, backend, as
             "query": query,
             "model": model,
             "moments": [m.to_dict() for m in moments],
+            **({"caption_hits": [h.to_dict() for h in hits]} if with_captions else {}),
             "index": _index_summary(target.index()),
         }
         if sheet:
@@ -183,5 +193,9 @@ def search(video, query, k, thumbs, model, cache_dir, sampling, fps, backend, as
             f"{m.rank:>3}  {format_time(m.start):>8} - {format_time(m.end):<8}  "
             f"score {m.score:.3f}  best frame {format_time(m.peak)}"
         )
+    if with_captions:
+        click.echo("in cached captions:" if hits else "in cached captions: no match")
+        for h in hits:
+            click.echo(f"     {format_time(h.time):>8}  {h.text}  ({h.captioner})")
     if sheet:
         click.echo(f"contact sheet: {sheet}")

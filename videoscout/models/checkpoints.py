@@ -60,7 +60,7 @@ def hub_file(spec: str, repo: str, filename: str | None = None) -> str:
             f"model {spec} is not downloaded and HF_HUB_OFFLINE is set: {where}; "
             f"{how_to_fix(spec, repo)}"
         )
-    reason = _hub_unreachable()
+    reason = hub_unreachable()
     if reason:
         raise ModelNotAvailableError(
             f"model {spec} is not downloaded and the Hub is unreachable ({reason}): {where}; "
@@ -78,7 +78,7 @@ def hub_file(spec: str, repo: str, filename: str | None = None) -> str:
     )
 
 
-def _hub_unreachable() -> str | None:
+def hub_unreachable() -> str | None:
     """A fast DNS check, so an offline machine fails now instead of after minutes of retries."""
     if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
         return None  # behind a proxy, name resolution happens elsewhere

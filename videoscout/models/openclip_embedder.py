@@ -13,6 +13,7 @@ import torch.nn.functional as F
 
 from .device import pick_device, pick_dtype
 from .embedder import ImageTextEmbedder
+from .openclip_init import init_coca_decoder
 
 OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)
 OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -48,6 +49,7 @@ class OpenClipEmbedder(ImageTextEmbedder):
         model_cfg: dict,
         checkpoint: str | None = None,
         *,
+        tokenizer=None,
         mean: Sequence[float] = OPENAI_MEAN,
         std: Sequence[float] = OPENAI_STD,
         identity: str | None = None,
@@ -57,6 +59,8 @@ class OpenClipEmbedder(ImageTextEmbedder):
         self.model_name = model_name
         self.checkpoint = checkpoint
         self.dim = int(model_cfg["embed_dim"])
+        #: CoCa models also caption (``coca_parts``); CLIP models only embed.
+        self.can_caption = "multimodal_cfg" in model_cfg
         size = model_cfg["vision_cfg"]["image_size"]
         self.image_size = int(size if isinstance(size, int) else size[0])
         self.mean = tuple(mean)
@@ -65,7 +69,7 @@ class OpenClipEmbedder(ImageTextEmbedder):
         self._identity = identity or spec
         self._lock = threading.Lock()
         self._model: torch.nn.Module | None = None
-        self._tokenizer = None
+        self._tokenizer = tokenizer
 
     @property
     def identity(self) -> str:
@@ -83,6 +87,8 @@ class OpenClipEmbedder(ImageTextEmbedder):
 
         self.device = pick_device()
         self.dtype = pick_dtype(self.device)
+        # Random init is explicit: open_clip would warn about "missing" weights.
+        load_weights = self.checkpoint is not None or self.model_name.startswith("local-dir:")
         with torch.random.fork_rng(devices=[]), _quiet_root_logger():
             torch.manual_seed(self.seed)
             model = open_clip.create_model(
@@ -90,12 +96,12 @@ class OpenClipEmbedder(ImageTextEmbedder):
                 pretrained=self.checkpoint,
                 device=self.device,
                 precision="fp16" if self.dtype == torch.float16 else "fp32",
-                # Random init is explicit: open_clip would warn about "missing" weights.
-                load_weights=self.checkpoint is not None
-                or self.model_name.startswith("local-dir:"),
+                load_weights=load_weights,
             )
+            if not load_weights:
+                init_coca_decoder(model)
         model.eval()
-        tokenizer = open_clip.get_tokenizer(self.model_name)
+        tokenizer = self._tokenizer or open_clip.get_tokenizer(self.model_name)
         self._mean_t = torch.tensor(self.mean, device=self.device).view(1, 3, 1, 1)
         self._std_t = torch.tensor(self.std, device=self.device).view(1, 3, 1, 1)
         return model, tokenizer
@@ -104,17 +110,22 @@ class OpenClipEmbedder(ImageTextEmbedder):
         """Centre-crop to a square, resize to the input size, normalise (open_clip's transform)."""
         model = self.model  # sets device and normalisation constants
         del model
-        x = torch.from_numpy(np.ascontiguousarray(images)).to(self.device)
-        x = x.permute(0, 3, 1, 2).float().div_(255.0)
-        height, width = x.shape[-2:]
-        side = min(height, width)
-        top, left = (height - side) // 2, (width - side) // 2
-        x = x[:, :, top : top + side, left : left + side]
-        if side != self.image_size:
-            x = F.interpolate(
-                x, size=(self.image_size, self.image_size), mode="bicubic", antialias=True
-            ).clamp_(0, 1)
-        return ((x - self._mean_t) / self._std_t).to(self.dtype)
+        return to_model_input(images, self.image_size, self._mean_t, self._std_t, self.dtype)
+
+    def coca_parts(self):
+        """What ``CocaCaptioner`` needs of a CoCa: the model (loaded once, shared with
+        embedding), preprocessing, and the tokenizer's ids."""
+        from .coca_captioner import CocaParts
+
+        model = self.model
+        return CocaParts(
+            model=model,
+            inputs=self.preprocess,
+            encode=self._tokenizer.encode,
+            decode=self._tokenizer.decode,
+            start_id=self._tokenizer.sot_token_id,
+            end_id=self._tokenizer.eot_token_id,
+        )
 
     @torch.inference_mode()
     def embed_images(self, images: np.ndarray) -> np.ndarray:
@@ -129,3 +140,23 @@ class OpenClipEmbedder(ImageTextEmbedder):
         tokens = self._tokenizer(list(texts)).to(self.device)
         features = model.encode_text(tokens)
         return F.normalize(features.float(), dim=-1).cpu().numpy()
+
+
+def to_model_input(
+    images: np.ndarray,
+    size: int,
+    mean: torch.Tensor,
+    std: torch.Tensor,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    """(N, H, W, 3) uint8 -> (N, 3, size, size) normalised, as open_clip's eval transform does:
+    centre crop to a square, bicubic resize, then (x - mean) / std."""
+    x = torch.from_numpy(np.ascontiguousarray(images)).to(mean.device)
+    x = x.permute(0, 3, 1, 2).float().div_(255.0)
+    height, width = x.shape[-2:]
+    side = min(height, width)
+    top, left = (height - side) // 2, (width - side) // 2
+    x = x[:, :, top : top + side, left : left + side]
+    if side != size:
+        x = F.interpolate(x, size=(size, size), mode="bicubic", antialias=True).clamp_(0, 1)
+    return ((x - mean) / std).to(dtype)

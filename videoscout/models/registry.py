@@ -7,6 +7,11 @@ Spec strings::
     hf:laion/CLIP-ViT-B-32-laion2B-s34B-b79K   an open_clip model repo on the Hugging Face Hub
     local:/path/to/folder                 open_clip_config.json + weights in a folder
     random:ViT-B-32                       any architecture (or one of ours) at random weights
+    vlm:HuggingFaceTB/SmolVLM-256M-Instruct   a transformers vision-language model (captioner)
+    vlm:/path/to/folder                   the same, from a local folder
+
+Embedders (``get_embedder``) turn frames and text into vectors; captioners (``get_captioner``)
+turn frames into words. CoCa specs are both, sharing one loaded model.
 
 Named entries (``register``) take precedence over schemes; tests register their fakes there.
 Resolving a spec is cheap (it reads configs, never weights); models load on first use, and
@@ -22,15 +27,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 from ..errors import UnknownModelError
 from . import checkpoints
+from .captioner import Captioner
+from .coca_captioner import CocaCaptioner
 from .embedder import ImageTextEmbedder
 from .openclip_embedder import OPENAI_MEAN, OPENAI_STD, OpenClipEmbedder
+from .vlm_captioner import random_vlm_captioner, vlm_captioner
 
 DEFAULT_MODEL = "clip:ViT-B-32/laion2b_s34b_b79k"
+DEFAULT_CAPTIONER = "coca:coca_ViT-B-32/mscoco_finetuned_laion2b_s13b_b90k"
 
-EmbedderFactory = Callable[[str], ImageTextEmbedder]
+Kind = Literal["embedder", "captioner"]
+Factory = Callable[[str], "ImageTextEmbedder | Captioner"]
 
 
 @dataclass(frozen=True)
@@ -40,9 +51,10 @@ class ModelEntry:
     description: str
 
 
-_NAMED: dict[str, tuple[ModelEntry, EmbedderFactory]] = {}
-_LOADED: dict[str, ImageTextEmbedder] = {}
-_LOCK = threading.Lock()
+# Keyed by (kind, name): a CoCa spec is both an embedder and a captioner.
+_NAMED: dict[tuple[str, str], tuple[ModelEntry, Factory]] = {}
+_LOADED: dict[tuple[str, str], ImageTextEmbedder | Captioner] = {}
+_LOCK = threading.RLock()  # get_captioner resolves CoCa through get_embedder
 
 # Recommended checkpoints shown by `videoscout models`; every open_clip tag works.
 RECOMMENDED = (
@@ -51,41 +63,64 @@ RECOMMENDED = (
     ("clip:ViT-L-14/laion2b_s32b_b82k", "CLIP ViT-L/14: best, GPU advised"),
     ("coca:coca_ViT-B-32/mscoco_finetuned_laion2b_s13b_b90k", "CoCa ViT-B/32 (embeds + captions)"),
 )
+RECOMMENDED_CAPTIONERS = (
+    (
+        "coca:coca_ViT-B-32/mscoco_finetuned_laion2b_s13b_b90k",
+        "CoCa: captions frames (default)",
+    ),
+    ("vlm:HuggingFaceTB/SmolVLM-256M-Instruct", "SmolVLM 256M: many frames per prompt"),
+    ("vlm:HuggingFaceTB/SmolVLM-500M-Instruct", "SmolVLM 500M: better, ~2x slower"),
+    ("vlm:Qwen/Qwen2.5-VL-3B-Instruct", "Qwen2.5-VL 3B: much better, GPU advised"),
+)
 SCHEMES = {
     "clip": "clip:ARCH/TAG — an open_clip pretrained CLIP (see --all)",
     "coca": "coca:ARCH/TAG — an open_clip pretrained CoCa",
     "hf": "hf:ORG/REPO — an open_clip model repo on the Hugging Face Hub",
     "local": "local:/path — a folder with open_clip_config.json and weights",
     "random": "random:ARCH — an architecture at random weights (tests, benchmarks)",
+    "vlm": "vlm:ORG/REPO or vlm:/path — a transformers vision-language model (captions only)",
+    "vlm-random": "vlm-random:tiny|smolvlm-256m — a VLM at random weights (tests, benchmarks)",
 }
 
 
-def register(
-    name: str, factory: EmbedderFactory, kind: str = "embedder", description: str = ""
-) -> None:
-    """Make ``name`` resolve to ``factory(name)``; replaces an earlier entry of that name."""
-    _NAMED[name] = (ModelEntry(name, kind, description), factory)
-    _LOADED.pop(name, None)
+def register(name: str, factory: Factory, kind: Kind = "embedder", description: str = "") -> None:
+    """Make ``name`` resolve to ``factory(name)`` for ``kind``; replaces an earlier entry."""
+    _NAMED[kind, name] = (ModelEntry(name, kind, description), factory)
+    _LOADED.pop((kind, name), None)
 
 
-def unregister(name: str) -> None:
-    _NAMED.pop(name, None)
-    _LOADED.pop(name, None)
+def unregister(name: str, kind: Kind = "embedder") -> None:
+    _NAMED.pop((kind, name), None)
+    _LOADED.pop((kind, name), None)
+
+
+def _get(kind: Kind, spec: str, resolve: Callable[[str], ImageTextEmbedder | Captioner]):
+    spec = spec.strip()
+    with _LOCK:
+        if (kind, spec) not in _LOADED:
+            _LOADED[kind, spec] = resolve(spec)
+        return _LOADED[kind, spec]
 
 
 def get_embedder(spec: str) -> ImageTextEmbedder:
     """The embedder for ``spec``, resolved once and shared (its weights load on first use)."""
-    spec = spec.strip()
-    with _LOCK:
-        if spec not in _LOADED:
-            _LOADED[spec] = resolve_embedder(spec)
-        return _LOADED[spec]
+    return _get("embedder", spec, resolve_embedder)
+
+
+def get_captioner(spec: str) -> Captioner:
+    """The captioner for ``spec``, resolved once and shared (its weights load on first use)."""
+    return _get("captioner", spec, resolve_captioner)
 
 
 def resolve_embedder(spec: str) -> ImageTextEmbedder:
-    if spec in _NAMED:
-        return _NAMED[spec][1](spec)
+    if ("embedder", spec) in _NAMED:
+        return _NAMED["embedder", spec][1](spec)
     scheme, sep, rest = spec.partition(":")
+    if scheme in ("vlm", "vlm-random"):
+        raise UnknownModelError(
+            f"{spec!r} is a vision-language model: it captions and answers but does not embed; "
+            f"search with a clip: or coca: model (`videoscout models`)"
+        )
     if not sep or scheme not in _SCHEME_FACTORIES:
         raise UnknownModelError(_unknown_message(spec))
     if not rest:
@@ -93,9 +128,64 @@ def resolve_embedder(spec: str) -> ImageTextEmbedder:
     return _SCHEME_FACTORIES[scheme](spec, rest)
 
 
+def resolve_captioner(spec: str) -> Captioner:
+    if ("captioner", spec) in _NAMED:
+        return _NAMED["captioner", spec][1](spec)
+    scheme, sep, rest = spec.partition(":")
+    if scheme == "vlm" and rest:
+        return vlm_captioner(spec, rest)
+    if scheme == "vlm-random" and rest:
+        return random_vlm_captioner(spec, rest)
+    # Decided from the architecture's config, before any weights are looked for.
+    if scheme in ("clip", "random") and rest and not _is_coca(spec, rest.partition("/")[0]):
+        raise UnknownModelError(
+            f"{spec!r} is a CLIP model: it embeds but cannot caption. {_captioner_choices()}"
+        )
+    if sep and rest and scheme in _SCHEME_FACTORIES:
+        embedder = get_embedder(spec)
+        if getattr(embedder, "can_caption", False):
+            return CocaCaptioner(
+                spec,
+                embedder.coca_parts,
+                identity=embedder.identity,
+                image_size=embedder.image_size,
+            )
+        raise UnknownModelError(
+            f"{spec!r} is a CLIP model: it embeds but cannot caption. {_captioner_choices()}"
+        )
+    raise UnknownModelError(f"unknown captioner {spec!r}. {_captioner_choices()}")
+
+
+def _is_coca(spec: str, arch: str) -> bool:
+    return "multimodal_cfg" in _builtin_config(spec, arch)
+
+
+def _names(kind: Kind) -> set[str]:
+    return {name for k, name in _NAMED if k == kind}
+
+
+def _captioner_choices() -> str:
+    valid = sorted(_names("captioner") | {name for name, _ in RECOMMENDED_CAPTIONERS})
+    return (
+        f"Captioners: {', '.join(valid)}; or coca:ARCH/TAG, random:coca_ARCH, "
+        f"local:/path (an open_clip CoCa), vlm:ORG/REPO, vlm:/path, vlm-random:tiny "
+        f"(`videoscout models`)"
+    )
+
+
 def list_models() -> list[ModelEntry]:
     entries = [ModelEntry(name, "embedder", text) for name, text in RECOMMENDED]
-    entries += [entry for entry, _ in _NAMED.values()]
+    entries += [entry for (kind, _), (entry, _) in _NAMED.items() if kind == "embedder"]
+    entries += [
+        ModelEntry(name, "captioner", text)
+        for name, text in RECOMMENDED_CAPTIONERS
+        if not name.startswith("coca:")  # listed above as an embedder that also captions
+    ]
+    entries += [
+        entry
+        for (kind, name), (entry, _) in _NAMED.items()
+        if kind == "captioner" and name not in _names("embedder")
+    ]
     return entries
 
 
@@ -115,6 +205,8 @@ def is_cached(spec: str) -> bool:
     from huggingface_hub import try_to_load_from_cache
 
     scheme, _, rest = spec.partition(":")
+    if scheme == "vlm":
+        return isinstance(try_to_load_from_cache(rest, "config.json"), str)
     arch, _, tag = rest.partition("/")
     cfg = open_clip.get_pretrained_cfg(arch, tag) if scheme in ("clip", "coca") else {}
     repo, filename = _split_hub(cfg.get("hf_hub", ""))
@@ -125,12 +217,13 @@ def is_cached(spec: str) -> bool:
 
 
 def _unknown_message(spec: str) -> str:
-    valid = sorted(list(_NAMED) + [name for name, _ in RECOMMENDED])
+    valid = sorted(_names("embedder") | {name for name, _ in RECOMMENDED})
     close = difflib.get_close_matches(spec, valid + list_pretrained(), n=3, cutoff=0.6)
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
     return (
         f"unknown model {spec!r}{hint}. Valid: {', '.join(valid)}; or a spec of the form "
-        f"{', '.join(SCHEMES)}:... (`videoscout models --all` lists every checkpoint)"
+        f"{', '.join(s for s in SCHEMES if not s.startswith('vlm'))}:... "
+        f"(`videoscout models --all` lists every checkpoint)"
     )
 
 
@@ -235,6 +328,25 @@ def _random(spec: str, arch: str) -> ImageTextEmbedder:
     cfg = _builtin_config(spec, arch)
     return OpenClipEmbedder(spec, arch, cfg, None)
 
+
+def _toy_coca(spec: str) -> ImageTextEmbedder:
+    from ..toy.model import ToyCocaEmbedder
+
+    return ToyCocaEmbedder(spec)
+
+
+def _toy_coca_captioner(spec: str) -> Captioner:
+    from ..toy.model import toy_captioner
+
+    return toy_captioner(spec)
+
+
+register(
+    "toy:coca",
+    _toy_coca,
+    description="the toy world's CoCa, trained here from scratch (toy videos only); captions too",
+)
+register("toy:coca", _toy_coca_captioner, "captioner", "the toy world's CoCa")
 
 _SCHEME_FACTORIES: dict[str, Callable[[str, str], ImageTextEmbedder]] = {
     "clip": _pretrained,
