@@ -3,6 +3,8 @@ as readable messages naming what is valid; programming errors propagate."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from langchain_core.tools import BaseTool, BaseToolkit, StructuredTool, ToolException
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -61,20 +63,12 @@ class VideoToolkit(BaseToolkit):
             )
             return text, info.to_dict()
 
-        return StructuredTool.from_function(
-            video_info,
-            name="video_info",
-            description=load_prompt("tools/video_info"),
-            args_schema=VideoInfoInput,
-            response_format="content_and_artifact",
-        )
+        return _tool(video_info, VideoInfoInput)
 
     def _search_moments(self) -> BaseTool:
         def search_moments(query: str, k: int = 5) -> tuple[str, list[dict]]:
-            try:
+            with _user_errors_to_model():
                 moments = self.video.search(query, k)
-            except VideoscoutError as exc:
-                raise ToolException(f"search_moments failed: {exc}") from exc
             if not moments:
                 return f'no moments found for "{query}"', []
             lines = [
@@ -86,34 +80,16 @@ class VideoToolkit(BaseToolkit):
                 m.to_dict() for m in moments
             ]
 
-        return StructuredTool.from_function(
-            search_moments,
-            name="search_moments",
-            description=load_prompt("tools/search_moments"),
-            args_schema=SearchMomentsInput,
-            response_format="content_and_artifact",
-            handle_tool_error=True,
-            handle_validation_error=True,
-        )
+        return _tool(search_moments, SearchMomentsInput)
 
     def _describe_segment(self) -> BaseTool:
         def describe_segment(start: str, end: str, frames: int = 6) -> tuple[str, dict]:
-            try:
+            with _user_errors_to_model():
                 result = self.video.caption(parse_time(start), parse_time(end), frames=frames)
-            except VideoscoutError as exc:
-                raise ToolException(f"describe_segment failed: {exc}") from exc
             head = f"{format_time(result.start)}-{format_time(result.end)} ({result.captioner}):"
             return f"{head}\n{result}", result.to_dict()
 
-        return StructuredTool.from_function(
-            describe_segment,
-            name="describe_segment",
-            description=load_prompt("tools/describe_segment"),
-            args_schema=DescribeSegmentInput,
-            response_format="content_and_artifact",
-            handle_tool_error=True,
-            handle_validation_error=True,
-        )
+        return _tool(describe_segment, DescribeSegmentInput)
 
     def _ask_frames(self) -> BaseTool:
         def ask_frames(
@@ -122,23 +98,36 @@ class VideoToolkit(BaseToolkit):
             start: str | None = None,
             end: str | None = None,
         ) -> tuple[str, dict]:
-            try:
+            with _user_errors_to_model():
                 answer = self.video.ask(
                     question,
                     at=[parse_time(t) for t in times] if times else None,
                     start=parse_time(start) if start else None,
                     end=parse_time(end) if end else None,
                 )
-            except VideoscoutError as exc:
-                raise ToolException(f"ask_frames failed: {exc}") from exc
             return str(answer), answer.to_dict()
 
-        return StructuredTool.from_function(
-            ask_frames,
-            name="ask_frames",
-            description=load_prompt("tools/ask_frames"),
-            args_schema=AskFramesInput,
-            response_format="content_and_artifact",
-            handle_tool_error=True,
-            handle_validation_error=True,
-        )
+        return _tool(ask_frames, AskFramesInput)
+
+
+def _tool(function, schema: type[BaseModel]) -> BaseTool:
+    """A tool named after ``function``, described by ``prompts/tools/<name>.md``; text for the
+    model, the structured result as the artifact; errors go back to the model as messages."""
+    return StructuredTool.from_function(
+        function,
+        name=function.__name__,
+        description=load_prompt(f"tools/{function.__name__}"),
+        args_schema=schema,
+        response_format="content_and_artifact",
+        handle_tool_error=True,
+        handle_validation_error=True,
+    )
+
+
+@contextmanager
+def _user_errors_to_model():
+    """Errors a user or the model can cause become messages; programming errors propagate."""
+    try:
+        yield
+    except VideoscoutError as exc:
+        raise ToolException(str(exc)) from exc
