@@ -10,6 +10,7 @@ import click
 from ..errors import VideoscoutError
 from ..version import __version__
 from .caption_commands import caption, vqa
+from .eval_commands import eval_captions
 from .models_commands import models, sample
 from .toy_commands import toy
 from .video_commands import index, info, search
@@ -44,7 +45,7 @@ def cli() -> None:
     """
 
 
-for command in (info, index, search, caption, vqa, models, sample, toy):
+for command in (info, index, search, caption, vqa, eval_captions, models, sample, toy):
     cli.add_command(command)
 
 

@@ -45,3 +45,22 @@ def generate(output: Path, seconds: float, seed: int, titles: bool, as_json: boo
         )
     if len(events) > 5:
         click.echo(f"  ... {len(events) - 5} more")
+
+
+@toy.command()
+@click.argument("truth", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--every", default=10, show_default=True, help="One item every N seconds.")
+def references(truth: Path, output: Path, every: int) -> None:
+    """Write reference captions (for `videoscout eval-captions`) from a toy video's TRUTH."""
+    from ..retrieval.cache import write_json_atomic
+
+    data = json.loads(truth.read_text())
+    video = truth.with_suffix(".mp4").resolve()
+    items = [
+        {"video": str(video), "time": c["time"], "references": [c["caption"]]}
+        for c in data["captions"][:: max(1, every)]
+    ]
+    output.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(output, {"items": items})
+    click.echo(f"{output}: {len(items)} items from {video.name}")
