@@ -243,3 +243,13 @@ def test_cli_search_also_searches_cached_captions(rgb_video, colour_model, colou
     args = ("search", str(rgb_video), "purple", "-m", "fake:colour", "--captions", "--json")
     code, out, _ = run(*args)
     assert code == 0 and json.loads(out)["caption_hits"] == []
+
+
+def test_decoding_without_padding_gives_the_padded_logits():
+    parts = get_embedder(TINY_COCA).coca_parts()  # a class token, as pretrained CoCa has
+    with torch.inference_mode():
+        _, embs = parts.model._encode_image(parts.inputs(frames(2)))
+        tokens = torch.tensor([[parts.start_id, 320, 1125, 530]] * 2)
+        short = _next_logits(parts.model, embs, tokens)
+        padded = _next_logits(parts.model, embs, tokens, pad=True)
+    torch.testing.assert_close(short, padded, atol=1e-5, rtol=1e-5)

@@ -13,12 +13,16 @@ import torch
 import torch.nn.functional as F
 
 
-def _next_logits(model, image_embs: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+def _next_logits(
+    model, image_embs: torch.Tensor, tokens: torch.Tensor, pad: bool | None = None
+) -> torch.Tensor:
     # Without a class token the text tower's causal mask has a fixed size: pad to it (later
-    # positions cannot leak back). With one (pretrained CoCa), the mask is sliced to fit.
+    # positions cannot leak back). With one (pretrained CoCa) the mask is sliced to fit, and
+    # running only the tokens so far is several times cheaper.
     length = tokens.shape[1]
-    padded = F.pad(tokens, (0, model.text.context_length - length), value=0)
-    _, token_embs = model.text(padded)
+    if model.text.cls_emb is None if pad is None else pad:
+        tokens = F.pad(tokens, (0, model.text.context_length - length), value=0)
+    _, token_embs = model.text(tokens)
     return model.text_decoder(image_embs, token_embs[:, :length])[:, -1].float()
 
 
