@@ -13,10 +13,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from .dataset import decoded_frames
-from .model import load, toy_captioner
+from .model import ToyCocaEmbedder, toy_captioner
 from .queries import thing_query
 from .world import make_timeline
 
@@ -28,12 +27,12 @@ VQA_KINDS = ("colour", "shape", "count")
 def evaluate(folder: str | None = None, seed: int = HELD_OUT_SEED, seconds: float = EVAL_SECONDS):
     import sacrebleu
 
-    toy = load(folder)
+    # The embedder and captioner that search and `videoscout caption` use.
+    embedder = ToyCocaEmbedder(folder=folder)
     captioner = toy_captioner(folder=folder)
     timeline = make_timeline(seed, seconds)
-    frames = decoded_frames([seed], seconds, 1.0, toy.image_size)  # one frame per second
-    with torch.inference_mode():
-        image_vectors = toy.model.encode_image(toy.inputs(frames.images)).numpy()
+    frames = decoded_frames([seed], seconds, 1.0, embedder.image_size)  # one frame per second
+    image_vectors = embedder.embed_images(frames.images)
 
     # Retrieval: for every object in the video, named with and without its size, is the best
     # frame one that shows it?
@@ -41,8 +40,7 @@ def evaluate(folder: str | None = None, seed: int = HELD_OUT_SEED, seconds: floa
     for event in timeline.events:
         for query in (thing_query(event.thing), replace(thing_query(event.thing), size=None)):
             queries[query.text] = query
-    with torch.inference_mode():
-        text_vectors = toy.model.encode_text(toy.tokenizer(list(queries))).numpy()
+    text_vectors = embedder.embed_texts(list(queries))
     best = (text_vectors @ image_vectors.T).argmax(axis=1)
     hits = [
         query.matches(*frames.scenes[b]) for query, b in zip(queries.values(), best, strict=True)
