@@ -16,7 +16,7 @@ from .describe import (
     describe_range,
     sample_times,
 )
-from .errors import InvalidTimeError, UsageError
+from .errors import UsageError
 from .models import DEFAULT_MODEL, get_embedder
 from .models.captioner import GREEDY, Decoding
 from .models.registry import DEFAULT_CAPTIONER, get_captioner
@@ -135,6 +135,8 @@ class Video:
         if at is not None and (start is not None or end is not None):
             raise UsageError("give either times to look at or a range, not both")
         if at is not None:
+            if not at:
+                raise UsageError("no times given; pass one or more, e.g. --at 1:23,1:40")
             times = checked_times(at, self.info.duration)
         elif start is not None or end is not None:
             start, end = checked_range(start, end, self.info.duration)
@@ -158,11 +160,7 @@ class Video:
 
     def frames_at(self, times: Sequence[float], size: tuple[int, int] | None = None) -> FrameBatch:
         """The frames on screen at ``times`` (seconds), decoded at ``size`` (width, height)."""
-        for t in times:
-            if not 0 <= t <= self.info.duration:
-                raise InvalidTimeError(
-                    f"time {t:.2f}s is outside the video (0-{self.info.duration:.2f}s)"
-                )
+        times = checked_times(times, self.info.duration)
         with open_source(self.path, size=size, backend=self.backend) as source:
             return source.get_frames(frame_at(source.timestamps, times))
 

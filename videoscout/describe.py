@@ -17,6 +17,7 @@ from .retrieval.cache import fingerprint
 from .retrieval.captions import CaptionStore
 from .timefmt import format_time
 from .video import fit_short_side, frame_at, open_source
+from .video.sampling import slice_centres
 
 if TYPE_CHECKING:
     from .api import Video
@@ -88,9 +89,8 @@ def checked_range(start: float | None, end: float | None, duration: float) -> tu
 
 
 def checked_times(times: Sequence[float], duration: float) -> list[float]:
+    """``times`` as floats, each within the video."""
     times = [float(t) for t in times]
-    if not times:
-        raise UsageError("no times given; pass one or more, e.g. --at 1:23,1:40")
     for t in times:
         if not (math.isfinite(t) and 0 <= t <= duration):
             raise InvalidTimeError(
@@ -111,7 +111,7 @@ def sample_times(start: float, end: float, every: float | None, frames: int | No
         n = DEFAULT_FRAMES if frames is None else frames
         if n < 1:
             raise UsageError(f"number of frames must be at least 1, got {n}")
-        times = start + (np.arange(n) + 0.5) * (end - start) / n
+        times = slice_centres(start, end, n)
     if len(times) > MAX_FRAMES:
         raise UsageError(
             f"{len(times)} frames is too many (at most {MAX_FRAMES}); caption less often or a "

@@ -61,10 +61,13 @@ class Captioner(ABC):
     #: What a caption continues (part of the caption cache key).
     caption_prompt: str = ""
 
+    #: Set by backends whose outputs depend on more than the spec (the weights' revision).
+    _identity: str | None = None
+
     @property
     def identity(self) -> str:
         """What distinguishes this model's outputs from another's (part of caption cache keys)."""
-        return self.spec
+        return self._identity or self.spec
 
     def cache_params(self, decoding: Decoding) -> dict:
         """Everything besides the model that changes a caption."""
@@ -94,7 +97,3 @@ class Captioner(ABC):
         """One description of frames (shown at ``times``) in time order; None when the model
         sees one frame at a time."""
         return None
-
-
-def batched(images: np.ndarray, size: int) -> Sequence[np.ndarray]:
-    return [images[i : i + size] for i in range(0, len(images), size)]

@@ -15,7 +15,7 @@ import torch
 
 from ..errors import UsageError
 from ..prompts import load_prompt
-from .captioner import GREEDY, Captioner, Decoding, batched
+from .captioner import GREEDY, Captioner, Decoding
 from .coca_decoding import generate
 
 
@@ -48,14 +48,10 @@ class CocaCaptioner(Captioner):
     ) -> None:
         self.spec = spec
         self._parts = parts
-        self._identity = identity or spec
+        self._identity = identity
         self.caption_prompt = caption_prompt
         self.batch_size = batch_size
         self.image_size = image_size
-
-    @property
-    def identity(self) -> str:
-        return self._identity
 
     def caption(self, images: np.ndarray, decoding: Decoding = GREEDY) -> list[str]:
         return self._continue(images, [self.caption_prompt] * len(images), decoding)
@@ -69,11 +65,8 @@ class CocaCaptioner(Captioner):
     def _continue(self, images: np.ndarray, prompts: list[str], decoding: Decoding) -> list[str]:
         parts = self._parts()
         texts: list[str] = []
-        for start, chunk in zip(
-            range(0, len(images), self.batch_size),
-            batched(images, self.batch_size),
-            strict=True,
-        ):
+        for start in range(0, len(images), self.batch_size):
+            chunk = images[start : start + self.batch_size]
             prefixes = [
                 [parts.start_id, *parts.encode(p)] for p in prompts[start : start + len(chunk)]
             ]

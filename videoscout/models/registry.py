@@ -138,9 +138,7 @@ def resolve_captioner(spec: str) -> Captioner:
         return random_vlm_captioner(spec, rest)
     # Decided from the architecture's config, before any weights are looked for.
     if scheme in ("clip", "random") and rest and not _is_coca(spec, rest.partition("/")[0]):
-        raise UnknownModelError(
-            f"{spec!r} is a CLIP model: it embeds but cannot caption. {_captioner_choices()}"
-        )
+        raise _cannot_caption(spec)
     if sep and rest and scheme in _SCHEME_FACTORIES:
         embedder = get_embedder(spec)
         if getattr(embedder, "can_caption", False):
@@ -150,10 +148,14 @@ def resolve_captioner(spec: str) -> Captioner:
                 identity=embedder.identity,
                 image_size=embedder.image_size,
             )
-        raise UnknownModelError(
-            f"{spec!r} is a CLIP model: it embeds but cannot caption. {_captioner_choices()}"
-        )
+        raise _cannot_caption(spec)
     raise UnknownModelError(f"unknown captioner {spec!r}. {_captioner_choices()}")
+
+
+def _cannot_caption(spec: str) -> UnknownModelError:
+    return UnknownModelError(
+        f"{spec!r} is a CLIP model: it embeds but cannot caption. {_captioner_choices()}"
+    )
 
 
 def _is_coca(spec: str, arch: str) -> bool:

@@ -89,16 +89,12 @@ class VlmCaptioner(Captioner):
         self.spec = spec
         self.source = source
         self._loader = loader
-        self._identity = identity or spec
+        self._identity = identity
         self.local_only = local_only
         self.batch_size = batch_size
         self.max_frames = max_frames
         self._lock = threading.Lock()
         self._loaded: tuple | None = None
-
-    @property
-    def identity(self) -> str:
-        return self._identity
 
     def _parts(self):
         with self._lock:

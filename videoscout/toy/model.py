@@ -119,8 +119,13 @@ def toy_captioner(spec: str = SPEC, folder: str | None = None) -> CocaCaptioner:
 
 def _identity(spec: str, folder: Path) -> str:
     # Indexes and captions made with other weights (a retrained model) must not be reused.
-    digest = hashlib.blake2b((folder / WEIGHTS_NAME).read_bytes(), digest_size=8)
-    return f"{spec}@{digest.hexdigest()}"
+    return f"{spec}@{_weights_digest(folder)}"
+
+
+@cache
+def _weights_digest(folder: Path) -> str:
+    """Read once per process: the embedder and the captioner both need it."""
+    return hashlib.blake2b((folder / WEIGHTS_NAME).read_bytes(), digest_size=8).hexdigest()
 
 
 class ToyCocaEmbedder(ImageTextEmbedder):

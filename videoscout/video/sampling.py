@@ -40,9 +40,12 @@ def range_indices(timestamps: np.ndarray, start: float, end: float, n: int) -> n
         raise InvalidTimeError(f"empty or reversed range {start:.2f}-{end:.2f}s")
     if start > last:
         raise InvalidTimeError(f"range starts at {start:.2f}s, after the video ends ({last:.2f}s)")
-    end = min(end, last + 1e-9)
-    targets = start + (np.arange(n) + 0.5) * (end - start) / n
-    return np.unique(frame_at(timestamps, targets))
+    return np.unique(frame_at(timestamps, slice_centres(start, min(end, last + 1e-9), n)))
+
+
+def slice_centres(start: float, end: float, n: int) -> np.ndarray:
+    """The centres of ``n`` equal slices of [start, end]."""
+    return start + (np.arange(n) + 0.5) * (end - start) / n
 
 
 @dataclass(frozen=True)
