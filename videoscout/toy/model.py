@@ -91,7 +91,8 @@ class ToyCoca:
         self.std = torch.tensor(meta["std"]).view(1, 3, 1, 1)
 
     def inputs(self, images: np.ndarray) -> torch.Tensor:
-        return to_model_input(images, self.image_size, self.mean, self.std)
+        dtype = self.model.logit_scale.dtype  # float32; bfloat16 in bench/precision.py
+        return to_model_input(images, self.image_size, self.mean, self.std, dtype)
 
     def parts(self) -> CocaParts:
         return CocaParts(
@@ -148,9 +149,10 @@ class ToyCocaEmbedder(ImageTextEmbedder):
         toy = load(self._folder)
         if len(images) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return toy.model.encode_image(toy.inputs(images), normalize=True).numpy()
+        return toy.model.encode_image(toy.inputs(images), normalize=True).float().numpy()
 
     @torch.inference_mode()
     def embed_texts(self, texts) -> np.ndarray:
         toy = load(self._folder)
-        return toy.model.encode_text(toy.tokenizer(list(texts)), normalize=True).numpy()
+        tokens = toy.tokenizer(list(texts))
+        return toy.model.encode_text(tokens, normalize=True).float().numpy()
