@@ -40,7 +40,7 @@ def pick_dtype(device: torch.device) -> torch.dtype:
                 "VIDEOSCOUT_DTYPE=float16 needs CUDA; on a CPU use bfloat16 or float32"
             )
         return DTYPES[requested]
-    # Half precision halves memory and doubles throughput on GPUs. On CPUs, bfloat16 is ~4x
+    # Half precision halves memory and doubles throughput on GPUs. On CPUs, bfloat16 is 2.5-4x
     # faster where the hardware multiplies it (AMX, AVX512-BF16; embeddings agree with float32
     # to a cosine of 0.9999, see bench/precision.py) and much slower where it is emulated.
     if device.type == "cuda":
