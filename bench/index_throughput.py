@@ -48,11 +48,7 @@ def _setup(model: str, dtype: str | None = None):
     embedder = get_embedder(model)
     side = embedder.image_size
     embedder.embed_images(np.zeros((2, side, side * 16 // 9, 3), np.uint8))
-    _PRECISION[0] = embedder.precision
     return embedder
-
-
-_PRECISION = ["?"]  # of the embedder this phase process set up
 
 
 def _usage() -> tuple[float, float]:
@@ -72,7 +68,7 @@ def _machine_busy() -> float:
     return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-def _measure(run) -> dict:
+def _measure(run, embedder) -> dict:
     """Time ``run()`` (which returns a dict of extra fields) in wall and CPU seconds."""
     cpu0, rss0 = _usage()
     busy0 = _machine_busy()
@@ -91,7 +87,7 @@ def _measure(run) -> dict:
             "rss_peak": rss1,
             "others": others,
         },
-        **{"threads": torch.get_num_threads(), "precision": _PRECISION[0], **result},
+        **{"threads": torch.get_num_threads(), "precision": embedder.precision, **result},
     }
 
 
@@ -112,7 +108,7 @@ def phase_encode(video: str, model: str, batch_size: int) -> dict:
             embedder.embed_images(batch.images)
         return {"frames": sum(len(b) for b in batches)}
 
-    return _measure(run)
+    return _measure(run, embedder)
 
 
 def phase_index(
@@ -140,7 +136,7 @@ def phase_index(
                 "embed": stats.embed_seconds,
             }
 
-        return _measure(run)
+        return _measure(run, embedder)
 
 
 def phase_naive(video: str, model: str, batch_size: int) -> dict:
@@ -186,7 +182,7 @@ def phase_naive(video: str, model: str, batch_size: int) -> dict:
         capture.release()
         return {"frames": frames}
 
-    return _measure(run)
+    return _measure(run, embedder)
 
 
 def _in_subprocess(function, *args) -> dict:
