@@ -79,12 +79,18 @@ def embed_video(
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, re-raised there
             _put(handoff, exc, stop)
 
+    from videoscout.models.device import EncoderThreads  # imports torch
+
     reader = threading.Thread(target=read, name="videoscout-decode", daemon=True)
     reader.start()
     vectors, times, indices = [], [], []
     total = float(source.timestamps[-1]) if len(source.timestamps) else 0.0
+    threads = EncoderThreads()
     try:
-        while (item := handoff.get()) is not _DONE:
+        while True:
+            threads.balance(handoff.qsize(), handoff.maxsize)
+            if (item := handoff.get()) is _DONE:
+                break
             if isinstance(item, BaseException):
                 raise item
             clock = time.perf_counter()
@@ -95,6 +101,7 @@ def embed_video(
             if progress is not None:
                 progress(float(item.timestamps[-1]), total)
     finally:
+        threads.restore()
         stop.set()
         reader.join(timeout=5)
     stats.kept = sum(len(t) for t in times)

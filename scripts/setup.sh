@@ -15,8 +15,12 @@ stamp=.venv/.videoscout-installed
 wanted=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     echo "setup: installing torch and videoscout into .venv (first run takes a few minutes)" >&2
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check $TORCH_SPEC
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+    # --no-compile: byte-compiling every module of torch and transformers up front took
+    # nearly as long as installing them (7 of 17 minutes on a slow machine); Python compiles the
+    # few modules it imports on first use.
+    pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-compile)
+    "${pip[@]}" $TORCH_SPEC
+    "${pip[@]}" -e ".[dev]"
     echo "$wanted" > "$stamp"
 fi
 

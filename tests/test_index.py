@@ -190,3 +190,59 @@ def test_fingerprint_reads_a_bounded_amount(tmp_path):
     assert fingerprint(big) != before
     os.truncate(big, 200 * 2**20 - 1)
     assert fingerprint(big) not in (before,)
+
+
+class _PacedSource:
+    """A frame source that takes ``seconds`` to decode each batch of blank frames."""
+
+    def __init__(self, frames: int, seconds: float) -> None:
+        self.timestamps = np.arange(frames, dtype=np.float64)
+        self.seconds = seconds
+
+    def iter_frames(self, indices, batch_size):
+        import time
+
+        from videoscout.video import FrameBatch
+
+        for start in range(0, len(indices), batch_size):
+            chunk = np.asarray(indices[start : start + batch_size])
+            time.sleep(self.seconds)
+            images = np.zeros((len(chunk), 8, 8, 3), np.uint8)
+            yield FrameBatch(chunk, self.timestamps[chunk], images)
+
+
+class _ThreadSpy(ColourEmbedder):
+    """Records torch's thread count at each batch, taking ``seconds`` per batch."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__("fake:spy")
+        self.seconds, self.threads = seconds, []
+
+    def embed_images(self, images):
+        import time
+
+        import torch
+
+        self.threads.append(torch.get_num_threads())
+        time.sleep(self.seconds)
+        return super().embed_images(images)
+
+
+@pytest.mark.parametrize("slower", ["decoder", "encoder"])
+def test_the_encoder_lends_a_core_to_a_decoder_that_is_behind(slower):
+    torch = pytest.importorskip("torch")
+    from videoscout.retrieval.build import embed_video
+
+    cores = torch.get_num_threads()
+    if cores < 2:
+        pytest.skip("one CPU thread: nothing to lend")
+    fast, slow = 0.01, 0.15
+    source = _PacedSource(frames=40, seconds=slow if slower == "decoder" else fast)
+    embedder = _ThreadSpy(seconds=fast if slower == "decoder" else slow)
+    vectors, *_ = embed_video(source, embedder, Sampling(mode="uniform"), batch_size=4)
+    assert len(vectors) == 40
+    if slower == "decoder":  # the encoder always waits: it runs on one core fewer
+        assert embedder.threads == [cores - 1] * 10
+    else:  # once the queue is full, the encoder has every core
+        assert embedder.threads[-5:] == [cores] * 5
+    assert torch.get_num_threads() == cores  # given back after the build

@@ -32,10 +32,11 @@ from typing import Literal
 from ..errors import UnknownModelError
 from . import checkpoints
 from .captioner import Captioner
-from .coca_captioner import CocaCaptioner
 from .embedder import ImageTextEmbedder
-from .openclip_embedder import OPENAI_MEAN, OPENAI_STD, OpenClipEmbedder
-from .vlm_captioner import random_vlm_captioner, vlm_captioner
+
+# torch, open_clip and transformers are imported by the factories below, not here: a command
+# that fails on its input (a missing file, a bad option) then answers in 2 s instead of 34 s
+# on a slow 2-core machine, most of it spent importing model code it never runs.
 
 DEFAULT_MODEL = "clip:ViT-B-32/laion2b_s34b_b79k"
 DEFAULT_CAPTIONER = "coca:coca_ViT-B-32/mscoco_finetuned_laion2b_s13b_b90k"
@@ -133,8 +134,12 @@ def resolve_captioner(spec: str) -> Captioner:
         return _NAMED["captioner", spec][1](spec)
     scheme, sep, rest = spec.partition(":")
     if scheme == "vlm" and rest:
+        from .vlm_captioner import vlm_captioner
+
         return vlm_captioner(spec, rest)
     if scheme == "vlm-random" and rest:
+        from .vlm_captioner import random_vlm_captioner
+
         return random_vlm_captioner(spec, rest)
     # Decided from the architecture's config, before any weights are looked for.
     if scheme in ("clip", "random") and rest and not _is_coca(spec, rest.partition("/")[0]):
@@ -142,6 +147,8 @@ def resolve_captioner(spec: str) -> Captioner:
     if sep and rest and scheme in _SCHEME_FACTORIES:
         embedder = get_embedder(spec)
         if getattr(embedder, "can_caption", False):
+            from .coca_captioner import CocaCaptioner
+
             return CocaCaptioner(
                 spec,
                 embedder.coca_parts,
@@ -272,6 +279,8 @@ def _register_own_configs() -> None:
 def _pretrained(spec: str, rest: str) -> ImageTextEmbedder:
     import open_clip
 
+    from .openclip_embedder import OPENAI_MEAN, OPENAI_STD, OpenClipEmbedder
+
     scheme = spec.partition(":")[0]
     arch, _, tag = rest.partition("/")
     cfg = _builtin_config(spec, arch)
@@ -299,6 +308,8 @@ def _pretrained(spec: str, rest: str) -> ImageTextEmbedder:
 
 
 def _folder(spec: str, config: Path, identity: str) -> ImageTextEmbedder:
+    from .openclip_embedder import OPENAI_MEAN, OPENAI_STD, OpenClipEmbedder
+
     full = json.loads(config.read_text())
     cfg = full.get("model_cfg", full)
     pre = full.get("preprocess_cfg", {})
@@ -327,6 +338,8 @@ def _local(spec: str, path: str) -> ImageTextEmbedder:
 
 
 def _random(spec: str, arch: str) -> ImageTextEmbedder:
+    from .openclip_embedder import OpenClipEmbedder
+
     cfg = _builtin_config(spec, arch)
     return OpenClipEmbedder(spec, arch, cfg, None)
 
