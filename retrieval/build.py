@@ -1,7 +1,8 @@
 """Index building: a reader thread decodes and samples while the caller's thread embeds.
 
 Decoding (FFmpeg, outside the GIL) overlaps with encoding (torch, outside the GIL); a queue of
-two batches bounds memory whatever the video's length.
+two batches bounds memory whatever the video's length, and how full it is tells which half is
+behind, so that torch can lend the decoder a core (``EncoderThreads``).
 """
 
 from __future__ import annotations
