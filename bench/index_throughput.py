@@ -99,17 +99,26 @@ def phase_encode(video: str, model: str, batch_size: int) -> dict:
     embedder = _setup(model)
     info = probe(video)
     size = fit_short_side(info.width, info.height, embedder.image_size)
-    # The index build's reader, alone: what decoding and sampling cost with no encoder beside.
-    cpu, start = _usage()[0], time.perf_counter()
-    with open_source(info.path, size=size, backend="pyav", threads=1) as source:
-        stats = BuildStats()
-        batches = list(sampled_batches(source, Sampling(mode="uniform"), batch_size, stats))
-    decode = {"decode_seconds": time.perf_counter() - start, "decode_cpu": _usage()[0] - cpu}
+    batches = []
+
+    def decode() -> dict:
+        """The index build's reader, alone: decoding and sampling with no encoder beside."""
+        with open_source(info.path, size=size, backend="pyav", threads=1) as source:
+            stats = BuildStats()
+            batches.extend(sampled_batches(source, Sampling(mode="uniform"), batch_size, stats))
+        return {}
+
+    decoded = _measure(decode, embedder)
 
     def run() -> dict:
         for batch in batches:
             embedder.embed_images(batch.images)
-        return {"frames": sum(len(b) for b in batches), **decode}
+        frames = sum(len(b) for b in batches)
+        return {
+            "frames": frames,
+            "decode_seconds": decoded["seconds"],
+            "decode_cpu": decoded["cpu"],
+        }
 
     return _measure(run, embedder)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 import videoscout
 from videoscout.errors import CacheError
 from videoscout.retrieval import FrameIndex, IndexCache, fingerprint, store
-from videoscout.video import Sampling
+from videoscout.video import FrameBatch, Sampling
 
 from fakes import ColourEmbedder
 from synthetic import colour_segments
@@ -200,10 +201,6 @@ class _PacedSource:
         self.seconds = seconds
 
     def iter_frames(self, indices, batch_size):
-        import time
-
-        from videoscout.video import FrameBatch
-
         for start in range(0, len(indices), batch_size):
             chunk = np.asarray(indices[start : start + batch_size])
             time.sleep(self.seconds)
@@ -219,8 +216,6 @@ class _ThreadSpy(ColourEmbedder):
         self.seconds, self.threads = seconds, []
 
     def embed_images(self, images):
-        import time
-
         import torch
 
         self.threads.append(torch.get_num_threads())
