@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from videoscout.timefmt import format_time
+from videoscout import render
 
 from .index import FrameIndex
 
@@ -28,10 +28,7 @@ class Moment:
         return asdict(self)
 
     def __str__(self) -> str:
-        return (
-            f"#{self.rank} {format_time(self.start)}-{format_time(self.end)} "
-            f"score {self.score:.3f} (best frame at {format_time(self.peak)})"
-        )
+        return render.moment_line(self)
 
 
 def find_moments(index: FrameIndex, query: np.ndarray, k: int = 5) -> list[Moment]:

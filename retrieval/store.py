@@ -56,7 +56,9 @@ def load_or_build(
     # PyAV unless told otherwise: its in-order pass (PyAVSource.iter_frames) skips the frames no
     # sampled frame depends on, ~45% less decoding than decord, which decodes every frame.
     # One decoder thread: the other cores are busier encoding.
-    with open_source(info.path, size=size, backend=backend or "pyav", threads=1) as source:
+    with open_source(
+        info.path, size=size, backend=backend or "pyav", threads=1, info=info
+    ) as source:
         vectors, times, indices, stats = embed_video(
             source, embedder, sampling, batch_size=batch_size, progress=progress
         )

@@ -75,7 +75,7 @@ for event in truth["events"][:4]:
 
 print("questions from the ground truth")
 for qa in [q for q in truth["qa"] if q["kind"] in ("colour", "shape", "count")][:6]:
-    answer = video.ask(qa["question"], at=[qa["time"]])
+    answer = video.look(qa["question"], at=[qa["time"]])
     print(
         f"  {format_time(qa['time']):>8}  {qa['question']:<38} {answer.answer:<9}"
         f" {mark(answer.answer == qa['answer'])}"

@@ -128,7 +128,7 @@ def test_video_caption_and_ask_with_a_vlm(rgb_video, tiny_vlm):
     expected = [math.floor(10 * t + 1e-6) / 10 for t in centres]
     assert [c.time for c in described.captions] == pytest.approx(expected, abs=1e-3)
     assert described.summary is not None  # VLMs also describe the stretch as a whole
-    answer = video.ask("what colour is the screen?", at=[1.0, 7.0])
+    answer = video.look("what colour is the screen?", at=[1.0, 7.0])
     assert answer.times == [1.0, 7.0] and answer.per_frame is None
     assert answer.captioner == tiny_vlm
 
@@ -166,10 +166,10 @@ def test_an_unwritable_caption_cache_is_one_clear_error(rgb_video, colour_captio
 
 def test_vqa_votes_over_frames_and_reports_them(rgb_video, colour_captioner):
     video = open_video(rgb_video, captioner="fake:colour")
-    answer = video.ask("which colour?", at=[1.0, 4.0, 5.0])
+    answer = video.look("which colour?", at=[1.0, 4.0, 5.0])
     assert answer.answer == "green" and answer.per_frame == ["red", "green", "green"]
     assert answer.times == [1.0, 4.0, 5.0]
-    answer = video.ask("which colour?", start=6, end=9, frames=3)
+    answer = video.look("which colour?", start=6, end=9, frames=3)
     assert answer.answer == "blue" and answer.times == [6.5, 7.5, 8.5]
 
 

@@ -8,10 +8,11 @@ from contextlib import contextmanager
 from langchain_core.tools import BaseTool, BaseToolkit, StructuredTool, ToolException
 from pydantic import BaseModel, ConfigDict, Field
 
+from videoscout import render
 from videoscout.api import Video
 from videoscout.errors import VideoscoutError
 from videoscout.prompts import load_prompt
-from videoscout.timefmt import format_time, parse_time
+from videoscout.timefmt import parse_time
 
 
 class SearchMomentsInput(BaseModel):
@@ -56,12 +57,7 @@ class VideoToolkit(BaseToolkit):
     def _video_info(self) -> BaseTool:
         def video_info() -> tuple[str, dict]:
             info = self.video.info
-            text = (
-                f"{info.path.name}: {format_time(info.duration)} long ({info.duration:.2f} s), "
-                f"{float(info.fps):.2f} fps, {info.frame_count} frames, "
-                f"{info.width}x{info.height}, {'with' if info.has_audio else 'no'} audio"
-            )
-            return text, info.to_dict()
+            return render.info_line(info), info.to_dict()
 
         return _tool(video_info, VideoInfoInput)
 
@@ -69,16 +65,7 @@ class VideoToolkit(BaseToolkit):
         def search_moments(query: str, k: int = 5) -> tuple[str, list[dict]]:
             with _user_errors_to_model():
                 moments = self.video.search(query, k)
-            if not moments:
-                return f'no moments found for "{query}"', []
-            lines = [
-                f"{m.rank}. {format_time(m.start)}-{format_time(m.end)} "
-                f"(score {m.score:.3f}, best frame at {format_time(m.peak)})"
-                for m in moments
-            ]
-            return f'moments matching "{query}":\n' + "\n".join(lines), [
-                m.to_dict() for m in moments
-            ]
+            return render.moments_text(query, moments), [m.to_dict() for m in moments]
 
         return _tool(search_moments, SearchMomentsInput)
 
@@ -86,8 +73,8 @@ class VideoToolkit(BaseToolkit):
         def describe_segment(start: str, end: str, frames: int = 6) -> tuple[str, dict]:
             with _user_errors_to_model():
                 result = self.video.caption(parse_time(start), parse_time(end), frames=frames)
-            head = f"{format_time(result.start)}-{format_time(result.end)} ({result.captioner}):"
-            return f"{head}\n{result}", result.to_dict()
+            text = f"{render.description_heading(result)}:\n{render.description_text(result)}"
+            return text, result.to_dict()
 
         return _tool(describe_segment, DescribeSegmentInput)
 
@@ -99,13 +86,13 @@ class VideoToolkit(BaseToolkit):
             end: str | None = None,
         ) -> tuple[str, dict]:
             with _user_errors_to_model():
-                answer = self.video.ask(
+                answer = self.video.look(
                     question,
                     at=[parse_time(t) for t in times] if times else None,
                     start=parse_time(start) if start else None,
                     end=parse_time(end) if end else None,
                 )
-            return str(answer), answer.to_dict()
+            return render.frame_answer_text(answer), answer.to_dict()
 
         return _tool(ask_frames, AskFramesInput)
 

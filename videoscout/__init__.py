@@ -1,23 +1,23 @@
 """videoscout: chat with long videos and search them in plain language."""
 
-from .api import Video, ask, open_video, search
-from .describe import Answer, Caption, Description
+from .api import Video, look, open_video, search
+from .describe import Caption, Description, FrameAnswer
 from .errors import VideoscoutError
 from .retrieval import Moment
 from .version import __version__
 from .video import Sampling, VideoInfo
 
 __all__ = [
-    "Answer",
     "Caption",
     "Description",
+    "FrameAnswer",
     "Moment",
     "Sampling",
     "Video",
     "VideoInfo",
     "VideoscoutError",
     "__version__",
-    "ask",
+    "look",
     "open_video",
     "search",
 ]

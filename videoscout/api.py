@@ -1,14 +1,18 @@
-"""The Python API: ``open_video(path)`` and the one-liner ``search(path, query)``."""
+"""The Python API: ``open_video(path)`` and the one-liners ``search(path, query)`` and
+``look(path, question, at=...)``."""
 
 from __future__ import annotations
 
+import inspect
 import os
+import threading
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 
 from .describe import (
-    Answer,
     Description,
+    FrameAnswer,
     answer_question,
     checked_question,
     checked_range,
@@ -30,6 +34,10 @@ from .video import FrameBatch, Sampling, VideoInfo, frame_at, open_source, probe
 class Video:
     """One video file: its metadata, its cached indexes, search and frame access.
 
+    The file is probed once, here. ``model`` and ``captioner`` default to ``VIDEOSCOUT_MODEL``
+    and ``VIDEOSCOUT_CAPTIONER``, as on the command line. One ``Video`` may serve parallel
+    calls (an agent's tools): an index asked for by two threads at once is built once.
+
     >>> video = open_video("talk.mp4")                       # doctest: +SKIP
     >>> for moment in video.search("a slide with a graph"):  # doctest: +SKIP
     ...     print(moment)
@@ -39,7 +47,7 @@ class Video:
         self,
         path: str | Path,
         *,
-        model: str = DEFAULT_MODEL,
+        model: str | None = None,
         captioner: str | None = None,
         sampling: Sampling | None = None,
         cache_dir: str | Path | None = None,
@@ -47,12 +55,21 @@ class Video:
     ) -> None:
         self.info: VideoInfo = probe(path)
         self.path = self.info.path
-        self.model = model
+        self.model = model or os.environ.get("VIDEOSCOUT_MODEL") or DEFAULT_MODEL
         self.captioner = captioner or os.environ.get("VIDEOSCOUT_CAPTIONER") or DEFAULT_CAPTIONER
         self.sampling = sampling or Sampling()
         self.cache = IndexCache(cache_dir)
         self.backend = backend
         self._indexes: dict[tuple[str, Sampling], IndexResult] = {}
+        # Guards the two dicts; each index has its own lock, held while it loads or builds, so
+        # that different indexes build side by side and the same one only once.
+        self._lock = threading.Lock()
+        self._building: dict[tuple[str, Sampling], threading.Lock] = {}
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """The file's content fingerprint: the key of its indexes and captions in the cache."""
+        return fingerprint(self.path)
 
     def __repr__(self) -> str:
         return f"Video({str(self.path)!r}, duration={format_time(self.info.duration)})"
@@ -69,8 +86,15 @@ class Video:
         model = model or self.model
         sampling = sampling or self.sampling
         key = (model, sampling)
-        if force or key not in self._indexes:
-            self._indexes[key] = load_or_build(
+        with self._lock:
+            if not force and key in self._indexes:
+                return self._indexes[key]
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
+            with self._lock:
+                if not force and key in self._indexes:  # another thread built it meanwhile
+                    return self._indexes[key]
+            result = load_or_build(
                 self.info,
                 get_embedder(model),
                 sampling,
@@ -79,7 +103,9 @@ class Video:
                 force=force,
                 progress=progress,
             )
-        return self._indexes[key]
+            with self._lock:
+                self._indexes[key] = result
+        return result
 
     def search(
         self,
@@ -117,7 +143,7 @@ class Video:
         model = get_captioner(captioner or self.captioner)
         return describe_range(self, model, start, end, times, decoding)
 
-    def ask(
+    def look(
         self,
         question: str,
         *,
@@ -127,10 +153,10 @@ class Video:
         frames: int = 4,
         captioner: str | None = None,
         decoding: Decoding = GREEDY,
-    ) -> Answer:
+    ) -> FrameAnswer:
         """Answer ``question`` from the frames at times ``at``, or ``frames`` frames spread
-        over [start, end]. Models that see one frame at a time answer per frame; the most
-        common answer wins."""
+        over [start, end]: the captioner looks at those frames only (``videoscout vqa``).
+        Models that see one frame at a time answer per frame; the most common answer wins."""
         question = checked_question(question)
         if at is not None and (start is not None or end is not None):
             raise UsageError("give either times to look at or a range, not both")
@@ -156,12 +182,12 @@ class Video:
             raise UsageError("the search query is empty; describe the moment to find")
         if k < 1:
             raise UsageError(f"k must be at least 1, got {k}")
-        return search_captions(self.cache, fingerprint(self.path), query, k)
+        return search_captions(self.cache, self.fingerprint, query, k)
 
     def frames_at(self, times: Sequence[float], size: tuple[int, int] | None = None) -> FrameBatch:
         """The frames on screen at ``times`` (seconds), decoded at ``size`` (width, height)."""
         times = checked_times(times, self.info.duration)
-        with open_source(self.path, size=size, backend=self.backend) as source:
+        with open_source(self.path, size=size, backend=self.backend, info=self.info) as source:
             return source.get_frames(frame_at(source.timestamps, times))
 
 
@@ -171,12 +197,26 @@ def open_video(path: str | Path, **options) -> Video:
 
 
 def search(path: str | Path, query: str, k: int = 5, **options) -> list[Moment]:
-    """Index ``path`` (or reuse its cached index); the ``k`` best moments for ``query``."""
-    return Video(path, **options).search(query, k)
+    """Index ``path`` (or reuse its cached index); the ``k`` best moments for ``query``.
+    ``options`` are ``Video``'s (``model``, ``sampling``, ``cache_dir``, ...) and
+    ``Video.search``'s (``progress``)."""
+    video, rest = _open_with(path, options)
+    return video.search(query, k, **rest)
 
 
-def ask(path: str | Path, question: str, **options) -> Answer:
-    """Answer ``question`` about ``path``; ``options`` are ``Video.ask``'s (``at``, ``start``,
-    ``end``, ``frames``, ``captioner``, ``decoding``)."""
-    captioner = options.pop("captioner", None)
-    return Video(path, captioner=captioner).ask(question, **options)
+def look(path: str | Path, question: str, **options) -> FrameAnswer:
+    """Answer ``question`` from frames of ``path``. ``options`` are ``Video``'s (``captioner``,
+    ``cache_dir``, ...) and ``Video.look``'s (``at``, ``start``, ``end``, ``frames``,
+    ``decoding``)."""
+    video, rest = _open_with(path, options)
+    return video.look(question, **rest)
+
+
+_VIDEO_OPTIONS = frozenset(inspect.signature(Video.__init__).parameters) - {"self", "path"}
+
+
+def _open_with(path: str | Path, options: dict) -> tuple[Video, dict]:
+    """A ``Video`` opened with the options its constructor takes; the rest, for the method."""
+    mine = {name: value for name, value in options.items() if name in _VIDEO_OPTIONS}
+    rest = {name: value for name, value in options.items() if name not in _VIDEO_OPTIONS}
+    return Video(path, **mine), rest

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import render
 from .errors import InvalidTimeError, UsageError
 from .models.captioner import Captioner, Decoding
-from .retrieval.cache import fingerprint
 from .retrieval.captions import CaptionStore
 from .timefmt import format_time
 from .video import fit_short_side, frame_at, open_source
@@ -47,15 +47,13 @@ class Description:
         return asdict(self)
 
     def __str__(self) -> str:
-        lines = [f"{format_time(c.time):>8}  {c.text}" for c in self.captions]
-        if self.summary:
-            lines.append(f"summary: {self.summary}")
-        return "\n".join(lines)
+        return render.description_text(self)
 
 
 @dataclass(frozen=True)
-class Answer:
-    """An answer and the frames it came from; ``per_frame`` when frames were asked one by one."""
+class FrameAnswer:
+    """The answer to a question about given frames, and the frames it came from; ``per_frame``
+    when frames were asked one by one."""
 
     question: str
     answer: str
@@ -67,8 +65,7 @@ class Answer:
         return asdict(self)
 
     def __str__(self) -> str:
-        looked = ", ".join(format_time(t) for t in self.times)
-        return f"{self.answer}  (looked at {looked})"
+        return render.frame_answer_text(self)
 
 
 def checked_range(start: float | None, end: float | None, duration: float) -> tuple[float, float]:
@@ -143,7 +140,7 @@ def describe_range(
     """Captions of the frames on screen at ``times``: cached ones are read, the rest decoded
     and captioned a batch at a time and saved as they come (an interrupted run keeps them)."""
     store = CaptionStore(
-        video.cache, fingerprint(video.path), model.identity, model.cache_params(decoding)
+        video.cache, video.fingerprint, model.identity, model.cache_params(decoding)
     )
     known = store.load()
     with _source_for(video, model) as source:
@@ -168,7 +165,7 @@ def describe_range(
 
 def answer_question(
     video: Video, model: Captioner, question: str, times: Sequence[float], decoding: Decoding
-) -> Answer:
+) -> FrameAnswer:
     """Multi-frame models see the frames together (at most ``max_frames``, spread evenly);
     the others answer per frame and the most common answer wins."""
     with _source_for(video, model) as source:
@@ -178,9 +175,11 @@ def answer_question(
         batch = source.get_frames(indices)
     looked = [_stamp(t) for t in batch.timestamps]
     if model.multi_frame:
-        return Answer(question, model.answer(batch.images, question, decoding), looked, model.spec)
+        return FrameAnswer(
+            question, model.answer(batch.images, question, decoding), looked, model.spec
+        )
     each = model.answer_each(batch.images, question, decoding)
-    return Answer(question, majority(each), looked, model.spec, each)
+    return FrameAnswer(question, majority(each), looked, model.spec, each)
 
 
 @contextmanager
@@ -189,7 +188,7 @@ def _source_for(video: Video, model: Captioner):
     info = video.info
     side = min(model.image_size or 512, info.width, info.height)
     size = fit_short_side(info.width, info.height, side)
-    with open_source(video.path, size=size, backend=video.backend) as source:
+    with open_source(video.path, size=size, backend=video.backend, info=info) as source:
         yield source
 
 

@@ -6,10 +6,11 @@ import json
 
 import click
 
+from .. import render
 from ..api import Video
 from ..models.captioner import METHODS, Decoding
 from ..models.registry import DEFAULT_CAPTIONER
-from ..timefmt import format_time, parse_range, parse_time, parse_times
+from ..timefmt import parse_range, parse_time, parse_times
 
 
 def captioner_options(f):
@@ -68,11 +69,8 @@ def caption(video, every, span, frames, captioner, decoding, max_tokens, cache_d
     if as_json:
         click.echo(json.dumps({"video": str(target.path), **result.to_dict()}, indent=2))
         return
-    click.echo(
-        f"{target.path.name} {format_time(result.start)}-{format_time(result.end)} "
-        f"({result.captioner})"
-    )
-    click.echo(str(result))
+    click.echo(f"{target.path.name} {render.description_heading(result)}")
+    click.echo(render.description_text(result))
 
 
 @click.command()
@@ -86,7 +84,7 @@ def vqa(video, question, at, span, frames, captioner, decoding, max_tokens, cach
     """Answer QUESTION about the frames of VIDEO at given times or in a range."""
     start, end = parse_range(span) if span else (None, None)
     target = Video(video, captioner=captioner, cache_dir=cache_dir)
-    result = target.ask(
+    result = target.look(
         question,
         at=parse_times(at) if at else None,
         start=start,
@@ -97,7 +95,4 @@ def vqa(video, question, at, span, frames, captioner, decoding, max_tokens, cach
     if as_json:
         click.echo(json.dumps({"video": str(target.path), **result.to_dict()}, indent=2))
         return
-    click.echo(str(result))
-    if result.per_frame and len(set(result.per_frame)) > 1:
-        for t, each in zip(result.times, result.per_frame, strict=True):
-            click.echo(f"  {format_time(t):>8}  {each}")
+    click.echo(render.frame_answer_text(result, votes=True))

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
+from .. import render
 from ..api import Video
 from ..models import DEFAULT_MODEL
 from ..retrieval.contact_sheet import TILE_WIDTH, sheet_name, write_contact_sheet
 from ..retrieval.store import IndexResult
-from ..timefmt import format_time
 from ..video import Sampling
 from .progress import index_progress
 
@@ -84,17 +84,7 @@ def info(video: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(details.to_dict(), indent=2))
         return
-    rows = [
-        ("file", str(details.path)),
-        ("duration", f"{format_time(details.duration)} ({details.duration:.3f} s)"),
-        ("frame rate", f"{float(details.fps):.3f} fps ({details.fps})"),
-        ("frames", str(details.frame_count)),
-        ("size", f"{details.width}x{details.height}"),
-        ("video codec", details.codec),
-        ("audio", "yes" if details.has_audio else "no"),
-    ]
-    for name, value in rows:
-        click.echo(f"{name:>12}: {value}")
+    click.echo(render.info_table(details))
 
 
 def _index_summary(result: IndexResult) -> dict:
@@ -187,15 +177,8 @@ def search(
             report["contact_sheet"] = str(sheet)
         click.echo(json.dumps(report, indent=2))
         return
-    click.echo(f'{target.path.name}: "{query}" ({model})')
-    for m in moments:
-        click.echo(
-            f"{m.rank:>3}  {format_time(m.start):>8} - {format_time(m.end):<8}  "
-            f"score {m.score:.3f}  best frame {format_time(m.peak)}"
-        )
+    click.echo(render.moments_table(target.path.name, query, model, moments))
     if with_captions:
-        click.echo("in cached captions:" if hits else "in cached captions: no match")
-        for h in hits:
-            click.echo(f"     {format_time(h.time):>8}  {h.text}  ({h.captioner})")
+        click.echo(render.caption_hits_text(hits))
     if sheet:
         click.echo(f"contact sheet: {sheet}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..errors import UsageError, VideoOpenError
 from .probe import probe
-from .source import FrameSource
+from .source import FrameSource, VideoInfo
 
 
 def _available() -> dict[str, type[FrameSource]]:
@@ -31,9 +31,15 @@ def open_source(
     size: tuple[int, int] | None = None,
     backend: str | None = None,
     threads: int = 0,
+    *,
+    info: VideoInfo | None = None,
 ) -> FrameSource:
-    """Open ``path`` with ``backend``, or with the first available backend that can read it."""
-    info = probe(path)
+    """Open ``path`` with ``backend``, or with the first available backend that can read it.
+
+    ``info`` is ``path``'s ``probe`` when the caller already has it: a ``Video`` probes its file
+    once, not again for every frame it reads."""
+    if info is None:
+        info = probe(path)
     if backend is not None:
         if backend not in AVAILABLE_BACKENDS:
             valid = ", ".join(AVAILABLE_BACKENDS)

@@ -1,0 +1,121 @@
+"""Moments, captions, frame answers and video facts as text: the one place that words them.
+
+The CLI prints these, the LangChain tools hand them to a model, and the ``__str__`` of each
+result is one of them. Two forms exist only where a reader needs both: a terminal's aligned
+table row (``moment_row``, ``info_table``) and a model's one-line form (``moment_line``,
+``info_line``). This module imports no model code, so ``import videoscout`` stays light.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .timefmt import format_time
+
+if TYPE_CHECKING:
+    from .describe import Description, FrameAnswer
+    from .retrieval import Moment
+    from .retrieval.captions import CaptionHit
+    from .video import VideoInfo
+
+
+def span(start: float, end: float) -> str:
+    """``0:03.00-0:09.00``."""
+    return f"{format_time(start)}-{format_time(end)}"
+
+
+# --- moments ------------------------------------------------------------------------------
+
+
+def moment_line(m: Moment) -> str:
+    """``1. 0:03.00-0:06.00 (score 0.312, best frame at 0:04.00)``: one moment for a reader."""
+    best = format_time(m.peak)
+    return f"{m.rank}. {span(m.start, m.end)} (score {m.score:.3f}, best frame at {best})"
+
+
+def moments_text(query: str, moments: Sequence[Moment]) -> str:
+    """The moments found for ``query``, one ``moment_line`` each, or that there are none."""
+    if not moments:
+        return f'no moments found for "{query}"'
+    return "\n".join([f'moments matching "{query}":', *(moment_line(m) for m in moments)])
+
+
+def moment_row(m: Moment) -> str:
+    """``  1   12:04.00 - 12:09.00   score 0.312  best frame 12:06.00``: a terminal table row."""
+    return (
+        f"{m.rank:>3}  {format_time(m.start):>8} - {format_time(m.end):<8}  "
+        f"score {m.score:.3f}  best frame {format_time(m.peak)}"
+    )
+
+
+def moments_table(title: str, query: str, model: str, moments: Sequence[Moment]) -> str:
+    """``videoscout search``'s output: a heading naming the video, then one row per moment."""
+    return "\n".join([f'{title}: "{query}" ({model})', *(moment_row(m) for m in moments)])
+
+
+def caption_hits_text(hits: Sequence[CaptionHit]) -> str:
+    """Cached captions that matched a search as text (``videoscout search --captions``)."""
+    if not hits:
+        return "in cached captions: no match"
+    rows = [f"     {format_time(h.time):>8}  {h.text}  ({h.captioner})" for h in hits]
+    return "\n".join(["in cached captions:", *rows])
+
+
+# --- captions and answers -----------------------------------------------------------------
+
+
+def description_heading(d: Description) -> str:
+    """``0:03.00-0:09.00 (coca:...)``: the range described and by which captioner."""
+    return f"{span(d.start, d.end)} ({d.captioner})"
+
+
+def description_text(d: Description) -> str:
+    """One ``time  caption`` line per frame, then the summary when there is one."""
+    lines = [f"{format_time(c.time):>8}  {c.text}" for c in d.captions]
+    if d.summary:
+        lines.append(f"summary: {d.summary}")
+    return "\n".join(lines)
+
+
+def frame_answer_text(a: FrameAnswer, *, votes: bool = False) -> str:
+    """``green  (looked at 0:01.00, 0:04.00)``; with ``votes``, each frame's own answer below
+    when the frames disagreed."""
+    looked = ", ".join(format_time(t) for t in a.times)
+    lines = [f"{a.answer}  (looked at {looked})"]
+    if votes and a.per_frame and len(set(a.per_frame)) > 1:
+        lines += [
+            f"  {format_time(t):>8}  {each}" for t, each in zip(a.times, a.per_frame, strict=True)
+        ]
+    return "\n".join(lines)
+
+
+# --- video facts --------------------------------------------------------------------------
+
+
+def info_line(info: VideoInfo) -> str:
+    """The facts in one line: ``rgb.mp4: 0:11.90 long (11.90 s), 10.00 fps, 120 frames, ...``."""
+    return (
+        f"{info.path.name}: {format_time(info.duration)} long ({info.duration:.2f} s), "
+        f"{float(info.fps):.2f} fps, {info.frame_count} frames, "
+        f"{info.width}x{info.height}, {'with' if info.has_audio else 'no'} audio"
+    )
+
+
+def info_rows(info: VideoInfo) -> list[tuple[str, str]]:
+    """The facts as (name, value) pairs, in the order ``videoscout info`` shows them."""
+    return [
+        ("file", str(info.path)),
+        ("duration", f"{format_time(info.duration)} ({info.duration:.3f} s)"),
+        ("frame rate", f"{float(info.fps):.3f} fps ({info.fps})"),
+        ("frames", str(info.frame_count)),
+        ("size", f"{info.width}x{info.height}"),
+        ("video codec", info.codec),
+        ("audio", "yes" if info.has_audio else "no"),
+    ]
+
+
+def info_table(info: VideoInfo) -> str:
+    """``videoscout info``'s output: ``info_rows`` with the names right-aligned."""
+    return "\n".join(f"{name:>12}: {value}" for name, value in info_rows(info))
+
