@@ -54,3 +54,7 @@ class ModelNotAvailableError(VideoscoutError):
 
 class CacheError(VideoscoutError):
     """The cache directory cannot be used."""
+
+
+class ChatModelError(VideoscoutError):
+    """A chat model cannot be set up or reached: a missing extra, server or model name."""

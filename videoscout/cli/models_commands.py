@@ -7,6 +7,7 @@ import json
 import click
 
 from ..models import DEFAULT_MODEL, list_models, list_pretrained
+from ..models.chat_models import chat_model_spec, list_chat_models
 from ..models.checkpoints import hub_cache_dir
 from ..models.registry import DEFAULT_CAPTIONER, SCHEMES, is_cached
 from ..samples import SAMPLES, sample_path
@@ -34,8 +35,15 @@ def models(show_all: bool, as_json: bool) -> None:
             for spec in list_pretrained()
             if spec not in known
         ]
+    chat_rows = [{"spec": e.name, "description": e.description} for e in list_chat_models()]
     if as_json:
-        click.echo(json.dumps({"default": DEFAULT_MODEL, "models": rows}, indent=2))
+        listing = {
+            "default": DEFAULT_MODEL,
+            "models": rows,
+            "chat_default": chat_model_spec(),
+            "chat_models": chat_rows,
+        }
+        click.echo(json.dumps(listing, indent=2))
         return
     width = max(len(row["spec"]) for row in rows)
     for row in rows:
@@ -44,8 +52,13 @@ def models(show_all: bool, as_json: bool) -> None:
     click.echo("\nSpec forms:")
     for text in SCHEMES.values():
         click.echo(f"  {text}")
+    click.echo("\nChat models (--llm / VIDEOSCOUT_LLM):")
+    chat_width = max(len(row["spec"]) for row in chat_rows)
+    for row in chat_rows:
+        click.echo(f"  {row['spec']:<{chat_width}}  {row['description']}")
     click.echo(
-        f"\nDefault model: {DEFAULT_MODEL}; default captioner: {DEFAULT_CAPTIONER}. "
+        f"\nDefault model: {DEFAULT_MODEL}; default captioner: {DEFAULT_CAPTIONER}; "
+        f"chat model: {chat_model_spec()}. "
         f"Weights are read from {hub_cache_dir()}."
     )
 
