@@ -80,7 +80,32 @@ for qa in [q for q in truth["qa"] if q["kind"] in ("colour", "shape", "count")][
         f"  {format_time(qa['time']):>8}  {qa['question']:<38} {answer.answer:<9}"
         f" {mark(answer.answer == qa['answer'])}"
     )
+
+print("the agent, no chat model: multi-step questions, a follow-up, each marked by the truth")
+from videoscout.toy.scoring import score  # noqa: E402
+
+agent = video.agent()  # llm: none (VIDEOSCOUT_LLM or llm="ollama:..." picks a chat model)
+for kind in ("times", "after", "before", "where", "absent"):
+    qa = next(q for q in truth["qa"] if q["kind"] == kind)
+    agent.new_thread()
+    answer = agent.ask(qa["question"])
+    verdict = score(qa, answer)
+    print(f"  Q: {qa['question']}")
+    print(f"  A: {answer.text}  [{mark(verdict['correct'])}; truth: {qa['answer']}]")
+agent.new_thread()
+first = agent.ask("when does the " + next(q for q in truth["qa"] if q["kind"] == "after")["subject"]
+                  + " appear?")
+print(f"  Q: {first.question}\n  A: {first.text}")
+follow = agent.ask("and after that?")
+print(f"  Q: and after that?  (a follow-up: the conversation remembers)\n  A: {follow.text}")
 PY
+
+subject=$(python -c 'import json, sys
+print(next(q for q in json.load(open(sys.argv[1]))["qa"] if q["kind"] == "times")["subject"])' \
+    "${video%.mp4}.json")
+say videoscout ask "$video" "how many times does the $subject appear?" --steps
+videoscout ask "$video" "how many times does the $subject appear?" --model toy:coca \
+    --captioner toy:coca --steps
 
 echo
 echo "demo: toy world and toy model (toy:coca). For real videos use a real checkpoint, e.g."

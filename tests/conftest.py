@@ -90,3 +90,13 @@ def sample(name: str) -> Path:
 def sample_clip():
     """``sample_clip("bikes")`` -> path of a real clip (see videoscout.samples.SAMPLES)."""
     return sample
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -14,11 +14,14 @@ from videoscout.cli.main import cli
 from videoscout.toy.queries import thing_query
 from videoscout.toy.render import render
 from videoscout.toy.train import TRAIN_SEEDS
+from videoscout.toy.truth import all_things, video_questions
 from videoscout.toy.world import make_timeline
 from videoscout.video import open_source
 
 E2E_SEED = 21  # not a training seed
 assert E2E_SEED not in TRAIN_SEEDS
+FRAME_KINDS = {"count", "place", "colour", "shape", "size"}
+VIDEO_KINDS = {"when", "times", "first", "last", "after", "before", "where", "absent"}
 
 
 def run(*args: str) -> str:
@@ -58,7 +61,7 @@ def test_generation_is_seeded_and_the_truth_matches_the_pixels(tmp_path, ten_min
         assert error < 6, f"decoded frame at {t:.1f}s differs from its truth by {error:.1f}"
     assert len(truth["captions"]) == 600
     kinds = Counter(q["kind"] for q in truth["qa"])
-    assert {"count", "colour", "shape", "when", "after"} <= set(kinds)
+    assert set(kinds) == {*FRAME_KINDS, *VIDEO_KINDS}, kinds
 
 
 def test_titles_are_drawn_and_listed(tmp_path):
@@ -124,3 +127,80 @@ def test_shipped_toy_coca_meets_the_quality_bars_on_a_held_out_seed():
     assert report["retrieval_top1"] >= 0.9, summary
     assert report["caption_bleu4"] >= 50, summary
     assert report["vqa_exact_match"] >= 0.85, summary
+
+
+@pytest.mark.parametrize("seed", [7, 21, 3])
+def test_video_questions_are_well_posed_and_true_to_the_timeline(seed):
+    """Each multi-step question has one true answer, read off the timeline directly."""
+    timeline = make_timeline(seed, 600)
+    events = timeline.events
+    qa = video_questions(timeline)
+    assert {q["kind"] for q in qa} == VIDEO_KINDS
+    questions = [q["question"] for q in qa]
+    assert len(set(questions)) == len(questions), "one question text, one answer"
+    by_name = {}
+    for e in events:
+        by_name.setdefault(e.thing.name, []).append(e)
+    assert {q["subject"] for q in qa if q["kind"] == "when"} == set(by_name)
+    for q in qa:
+        name, kind = q["subject"], q["kind"]
+        seen = by_name.get(name, [])
+        windows = [[e.start, e.end] for e in seen]
+        if kind == "when":  # every appearance, not just the first
+            assert q["question"] == f"when does the {name} appear?"
+            assert q["answer_times"] == windows
+        elif kind == "times":
+            assert q["question"] == f"how many times does the {name} appear?"
+            assert q["count"] == len(seen) and q["answer_times"] == windows
+        elif kind in ("first", "last"):
+            assert q["question"] == f"when does the {name} {kind} appear?"
+            assert len(seen) >= 2
+            assert q["answer_times"] == [windows[0] if kind == "first" else windows[-1]]
+        elif kind == "after":  # the next object to enter once X has left
+            assert q["question"] == f"what appears right after the {name} leaves?"
+            (x,) = seen
+            (nxt_start, nxt_end), nxt_name = q["answer_times"][0], q["answer_names"][0]
+            assert nxt_start >= x.end
+            assert not [e for e in events if x.end <= e.start < nxt_start]
+            assert any(
+                e.thing.name == nxt_name and [e.start, e.end] == [nxt_start, nxt_end]
+                for e in events
+            )
+            assert q["answer"] == f"a {nxt_name}"
+        elif kind == "before":
+            assert q["question"] == f"what was on screen just before the {name} appeared?"
+            (x,) = seen
+            assert q["reference_time"] == pytest.approx(x.start - 1.0)
+            on_screen = [e.thing.name for e in timeline.on_screen(q["reference_time"])]
+            assert q["answer_names"] == on_screen and name not in on_screen
+            assert q["answer"] == (" and ".join(f"a {n}" for n in on_screen) or "nothing")
+        elif kind == "where":
+            assert q["question"] == f"where does the {name} appear?"
+            (x,) = seen
+            assert q["answer"] == timeline.background_at((x.start + x.end) / 2)
+            assert (
+                q["answer"]
+                == timeline.background_at(x.start)
+                == timeline.background_at(x.end - 0.01)
+            ), "an object never crosses a scene cut"
+        elif kind == "absent":
+            assert q["question"] == f"when does the {name} appear?"
+            assert not seen and q["answer_times"] == [] and q["answer"] == "it does not appear"
+    absent = [q["subject"] for q in qa if q["kind"] == "absent"]
+    assert 0 < len(absent) <= 10 and len(set(absent)) == len(absent)
+    assert set(absent) <= {t.name for t in all_things()}
+    assert video_questions(make_timeline(seed, 600)) == qa, "deterministic"
+
+
+def test_after_is_defined_against_the_exit_not_the_entrance():
+    """An object already on screen when X leaves is not what appears after X."""
+    timeline = make_timeline(7, 600)
+    overlapped = 0
+    for q in (q for q in video_questions(timeline) if q["kind"] == "after"):
+        (x,) = [e for e in timeline.events if e.thing.name == q["subject"]]
+        entered_during = [e for e in timeline.events if x.start < e.start < x.end]
+        overlapped += bool(entered_during)
+        assert all(
+            e.thing.name not in q["answer_names"] or e.start >= x.end for e in entered_during
+        )
+    assert overlapped, "the seed has a case where the old definition would differ"

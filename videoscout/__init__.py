@@ -1,6 +1,7 @@
 """videoscout: chat with long videos and search them in plain language."""
 
-from .api import Video, look, open_video, search
+from .agent.answer import AgentAnswer, Citation, Step
+from .api import Video, ask, look, open_video, search
 from .describe import Caption, Description, FrameAnswer
 from .errors import VideoscoutError
 from .retrieval import Moment
@@ -8,6 +9,9 @@ from .version import __version__
 from .video import Sampling, VideoInfo
 
 __all__ = [
+    "AgentAnswer",
+    "Citation",
+    "Step",
     "Caption",
     "Description",
     "FrameAnswer",
@@ -17,6 +21,7 @@ __all__ = [
     "VideoInfo",
     "VideoscoutError",
     "__version__",
+    "ask",
     "look",
     "open_video",
     "search",

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .describe import (
     Description,
@@ -29,6 +30,10 @@ from .retrieval.build import Progress
 from .retrieval.captions import CaptionHit, search_captions
 from .timefmt import format_time
 from .video import FrameBatch, Sampling, VideoInfo, frame_at, open_source, probe
+
+if TYPE_CHECKING:
+    from .agent.answer import AgentAnswer
+    from .agent.video_agent import VideoAgent
 
 
 class Video:
@@ -184,6 +189,16 @@ class Video:
             raise UsageError(f"k must be at least 1, got {k}")
         return search_captions(self.cache, self.fingerprint, query, k)
 
+    def agent(self, llm=None, **options) -> VideoAgent:
+        """An agent that answers questions about this video, with a memory per conversation.
+
+        ``llm`` is a chat-model spec (``none``, ``ollama:NAME``, ``openai:NAME``, ...; default
+        ``$VIDEOSCOUT_LLM`` or ``none``) or a LangChain chat model; ``options`` are
+        ``VideoAgent``'s (``llm_base_url``, ``session``, ``budgets``)."""
+        from .agent.video_agent import VideoAgent
+
+        return VideoAgent(self, llm, **options)
+
     def frames_at(self, times: Sequence[float], size: tuple[int, int] | None = None) -> FrameBatch:
         """The frames on screen at ``times`` (seconds), decoded at ``size`` (width, height)."""
         times = checked_times(times, self.info.duration)
@@ -210,6 +225,14 @@ def look(path: str | Path, question: str, **options) -> FrameAnswer:
     ``decoding``)."""
     video, rest = _open_with(path, options)
     return video.look(question, **rest)
+
+
+def ask(path: str | Path, question: str, *, llm=None, **options) -> AgentAnswer:
+    """Ask the agent one question about ``path``: an answer with cited moments. ``options``
+    are ``Video``'s (``model``, ``captioner``, ``cache_dir``, ...) and ``VideoAgent``'s
+    (``llm_base_url``, ``session``, ``budgets``)."""
+    video, rest = _open_with(path, options)
+    return video.agent(llm, **rest).ask(question)
 
 
 _VIDEO_OPTIONS = frozenset(inspect.signature(Video.__init__).parameters) - {"self", "path"}

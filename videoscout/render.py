@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from .timefmt import format_time
 
 if TYPE_CHECKING:
+    from .agent.answer import AgentAnswer, Citation, Step
     from .describe import Description, FrameAnswer
     from .retrieval import Moment
     from .retrieval.captions import CaptionHit
@@ -119,3 +120,29 @@ def info_table(info: VideoInfo) -> str:
     """``videoscout info``'s output: ``info_rows`` with the names right-aligned."""
     return "\n".join(f"{name:>12}: {value}" for name, value in info_rows(info))
 
+
+# --- the agent ----------------------------------------------------------------------------
+
+
+def step_line(step: Step) -> str:
+    """One agent step as it happens: ``searching "a red car": 3 moments (...)``."""
+    return f"  {step.text}"
+
+
+def citation_line(c: Citation) -> str:
+    where = format_time(c.start) if c.start == c.end else span(c.start, c.end)
+    frame = f", frame {format_time(c.time)}" if c.time is not None and c.start != c.end else ""
+    said = f": {c.text}" if c.text else ""
+    return f"  {where:<19} {c.source}{frame}{said}"
+
+
+def agent_answer_text(a: AgentAnswer, *, steps: bool = False) -> str:
+    """The answer, the moments it cites, and (``steps``) how it got there."""
+    lines = []
+    if steps:
+        lines += ["steps:", *(step_line(s) for s in a.steps), ""]
+    lines.append(a.text)
+    if a.citations:
+        lines += ["", "cited:", *(citation_line(c) for c in a.citations)]
+    lines += [f"({note})" for note in a.notes if not note.startswith("unsupported")]
+    return "\n".join(lines)

@@ -9,6 +9,7 @@ import click
 
 from ..errors import VideoscoutError
 from ..version import __version__
+from .agent_commands import ask
 from .caption_commands import caption, vqa
 from .eval_commands import eval_captions
 from .models_commands import models, sample
@@ -45,7 +46,7 @@ def cli() -> None:
     """
 
 
-for command in (info, index, search, caption, vqa, eval_captions, models, sample, toy):
+for command in (info, index, search, ask, caption, vqa, eval_captions, models, sample, toy):
     cli.add_command(command)
 
 

@@ -1,7 +1,10 @@
-"""Quality of the toy CoCa on a video it never saw: ``python -m videoscout.toy.evaluate``.
+"""Quality on a toy video that training never saw: ``python -m videoscout.toy.evaluate``.
 
-Prints JSON: text-to-frame retrieval top-1, caption BLEU-4 (sacrebleu) against the generator's
-captions, and VQA exact match on colour, shape and count questions.
+By default the toy CoCa: prints JSON with text-to-frame retrieval top-1, caption BLEU-4
+(sacrebleu) against the generator's captions, and VQA exact match on colour, shape and count
+questions. With ``--agent``, the agent (``--llm SPEC``, LLM-free by default) answering the
+truth's questions: per-kind accuracy and timestamp accuracy, citations outside the evidence and
+the median cost of a question (see ``videoscout.toy.agent_eval``).
 """
 
 from __future__ import annotations
@@ -79,13 +82,34 @@ def evaluate(folder: str | None = None, seed: int = HELD_OUT_SEED, seconds: floa
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    from .agent_eval import DEFAULT_PER_KIND, KINDS
+
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--weights", type=Path, default=None, help="folder [default: shipped]")
     parser.add_argument("--seed", type=int, default=HELD_OUT_SEED)
-    parser.add_argument("--seconds", type=float, default=EVAL_SECONDS)
-    args = parser.parse_args()
-    report = evaluate(str(args.weights) if args.weights else None, args.seed, args.seconds)
+    parser.add_argument(
+        "--seconds", type=float, default=None, help=f"[default: {EVAL_SECONDS:g}, --agent 600]"
+    )
+    agent = parser.add_argument_group("the agent")
+    agent.add_argument("--agent", action="store_true", help="measure the agent instead")
+    agent.add_argument("--llm", default=None, help="chat model spec [default: none]")
+    agent.add_argument(
+        "--per-kind", type=int, default=DEFAULT_PER_KIND, help="questions per kind [%(default)s]"
+    )
+    agent.add_argument("--kind", action="append", choices=KINDS, help="only these kinds")
+    agent.add_argument("--json", type=Path, default=None, help="write every record to this file")
+    agent.add_argument(
+        "--folder", type=Path, default=None, help="where the toy video goes [default: cache]"
+    )
+    args = parser.parse_args(argv)
+    if args.agent:
+        from .agent_eval import main as agent_main
+
+        agent_main(args)
+        return
+    seconds = args.seconds if args.seconds is not None else EVAL_SECONDS
+    report = evaluate(str(args.weights) if args.weights else None, args.seed, seconds)
     print(json.dumps(report, indent=2))
 
 

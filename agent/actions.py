@@ -1,0 +1,173 @@
+"""The agent's closed set of actions, run on the video: each adds evidence and one step.
+
+``search`` (moments for a description), ``caption`` (what frames at given times show),
+``describe`` (captions spread over a range), ``look`` (a question about frames at given times)
+and ``around`` (captions just before or after an earlier result). A failure the user or model
+caused (a time outside the video, an empty query) comes back as a ``refused`` step whose text
+says what is valid; programming errors propagate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from videoscout.describe import describe_range
+from videoscout.errors import VideoscoutError
+from videoscout.models.captioner import GREEDY
+from videoscout.models.registry import get_captioner
+from videoscout.timefmt import format_time
+
+from . import evidence as ev
+
+AROUND_SECONDS = 10.0
+AROUND_FRAMES = 5
+
+
+@dataclass
+class Outcome:
+    step: dict
+    items: list[dict] = field(default_factory=list)
+    frames: list[float] = field(default_factory=list)  # frame times inspected
+    refused: bool = False
+
+
+def run(action: dict, video, evidence: list[dict], turn: int) -> Outcome:
+    """Run ``action`` on ``video``, appending what it returns to ``evidence``."""
+    name = action["action"]
+    try:
+        return _ACTIONS[name](action, video, evidence, turn)
+    except VideoscoutError as exc:
+        return Outcome(_step("refused", f"{name} refused: {exc}", action=action), refused=True)
+
+
+def _search(action: dict, video, evidence: list[dict], turn: int) -> Outcome:
+    query, k = action["query"], int(action.get("k", 5))
+    moments = video.search(query, k)
+    source = f'search "{query}"'
+    items = [
+        ev.add(
+            evidence,
+            turn,
+            "moment",
+            source,
+            start=m.start,
+            end=m.end,
+            time=m.peak,
+            score=m.score,
+            rank=m.rank,
+            query=query,
+            text=f"#{m.rank} score {m.score:.3f}",
+        )
+        for m in moments
+    ]
+    text = f'searching "{query}": {len(moments)} moment{"s" * (len(moments) != 1)}'
+    if moments:
+        text += " (" + ", ".join(ev.window(m.start, m.end) for m in moments[:3]) + ")"
+    return Outcome(_step("search", text, query=query, found=len(moments)), items)
+
+
+def _caption(action: dict, video, evidence: list[dict], turn: int) -> Outcome:
+    times = sorted({round(float(t), 3) for t in action["times"]})
+    duration = video.info.duration
+    times = [min(max(t, 0.0), duration) for t in times]
+    model = get_captioner(video.captioner)
+    described = describe_range(video, model, times[0], times[-1], times, GREEDY)
+    items = [
+        ev.add(
+            evidence, turn, "caption", "caption", start=c.time, end=c.time, time=c.time, text=c.text
+        )  # fmt: skip
+        for c in described.captions
+    ]
+    shown = ", ".join(format_time(c.time) for c in described.captions)
+    return Outcome(
+        _step("look", f"looking at {shown}", times=[c.time for c in described.captions]),
+        items,
+        [c.time for c in described.captions],
+    )
+
+
+def _describe(action: dict, video, evidence: list[dict], turn: int) -> Outcome:
+    start, end = float(action["start"]), float(action["end"])
+    frames = int(action.get("frames", 6))
+    described = video.caption(start, end, frames=frames)
+    source = f"describe {ev.window(described.start, described.end)}"
+    items = [
+        ev.add(
+            evidence, turn, "caption", source, start=c.time, end=c.time, time=c.time, text=c.text
+        )  # fmt: skip
+        for c in described.captions
+    ]
+    if described.summary:
+        items.append(
+            ev.add(
+                evidence,
+                turn,
+                "summary",
+                source,
+                start=described.start,
+                end=described.end,
+                time=None,
+                text=described.summary,
+            )  # fmt: skip
+        )
+    text = (
+        f"describing {ev.window(described.start, described.end)}: {len(described.captions)} frames"
+    )
+    return Outcome(
+        _step("describe", text, start=described.start, end=described.end),
+        items,
+        [c.time for c in described.captions],
+    )
+
+
+def _look(action: dict, video, evidence: list[dict], turn: int) -> Outcome:
+    question = action["question"]
+    answer = video.look(question, at=[float(t) for t in action["times"]])
+    per_frame = answer.per_frame or [answer.answer] * len(answer.times)
+    source = f'look "{question}"'
+    items = [
+        ev.add(
+            evidence, turn, "look", source, start=t, end=t, time=t, text=each, question=question
+        )  # fmt: skip
+        for t, each in zip(answer.times, per_frame, strict=True)
+    ]
+    shown = ", ".join(format_time(t) for t in answer.times)
+    return Outcome(
+        _step("look", f'looking at {shown}: "{question}" -> {answer.answer}', times=answer.times),
+        items,
+        list(answer.times),
+    )
+
+
+def _around(action: dict, video, evidence: list[dict], turn: int) -> Outcome:
+    ref = next((e for e in evidence if e["id"] == action["evidence"]), None)
+    if ref is None:
+        valid = ", ".join(f"E{e['id']}" for e in evidence) or "none yet"
+        raise _Refused(f"no evidence E{action['evidence']}; valid: {valid}")
+    seconds = float(action.get("seconds") or AROUND_SECONDS)
+    duration = video.info.duration
+    if action["direction"] == "after":
+        start, end = ref["end"], min(duration, ref["end"] + seconds)
+    else:
+        start, end = max(0.0, ref["start"] - seconds), ref["start"]
+    if end - start < 0.2:
+        raise _Refused(f"nothing {action['direction']} E{ref['id']}: it is at the video's edge")
+    return _describe({"start": start, "end": end, "frames": AROUND_FRAMES}, video, evidence, turn)
+
+
+class _Refused(VideoscoutError):
+    """An action the model asked for that cannot run as given."""
+
+
+def _step(kind: str, text: str, **data) -> dict:
+    return {"kind": kind, "text": text, "data": data}
+
+
+_ACTIONS = {
+    "search": _search,
+    "caption": _caption,
+    "describe": _describe,
+    "look": _look,
+    "around": _around,
+}
+ACTION_NAMES = tuple(_ACTIONS)

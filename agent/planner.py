@@ -1,0 +1,357 @@
+"""The LLM-free planner: from a question's shape and the evidence so far, the next action, and
+an answer composed from evidence alone.
+
+It serves three roles: the whole reasoning loop when no chat model is configured, the first
+retrieval of every question, and the fallback answer when a model's answer cites what no tool
+returned. Everything is a pure function of the intent and the evidence, so a checkpointed
+conversation replays exactly.
+"""
+
+from __future__ import annotations
+
+import re
+
+from videoscout.timefmt import format_time
+
+from . import evidence as ev
+from .questions import Intent
+
+SEARCH_K = 8  # candidates for "when / how many times": appearances are verified one by one
+CAPTION_BATCH = 3
+MISSES_TO_STOP = 2  # consecutive candidates (by rank) that do not show the thing
+AFTER_SECONDS = 12.0
+AFTER_FRAMES = 6
+BEFORE_OFFSET = 1.0
+MERGE_GAP = 1.5
+
+_PLACE = re.compile(r"\s+(?:in|on|at|under|over|near|inside)\s+(?:the|a|an)\s+[\w ]+$")
+_SPLIT = re.compile(r"\s*(?:,|\band\b|\bwith\b|\bnext to\b|\bbeside\b)\s*")
+_NOTHING = {"nothing", "no object", "no objects", "empty", "nobody", "no one"}
+_STOP = {"a", "an", "the", "of", "in", "on", "at", "is", "are", "to", "and", "with", "some"}
+
+
+def query_for(subject: str) -> str:
+    return subject if subject.split()[0] in ("a", "an", "the") else f"a {subject}"
+
+
+def retrieval(intent: Intent, question: str) -> list[dict]:
+    """The first actions for every question, before any model speaks."""
+    if intent.kind == "describe":
+        return [{"action": "describe", "start": intent.start, "end": intent.end, "frames": 6}]
+    if intent.kind == "at":
+        return [{"action": "caption", "times": [intent.time]}]
+    actions = []
+    if intent.subject:
+        actions.append({"action": "search", "query": query_for(intent.subject), "k": SEARCH_K})
+    if intent.kind == "open" or not intent.subject:
+        actions.append({"action": "search", "query": question.strip(" ?"), "k": 5})
+    return actions
+
+
+def next_action(intent: Intent, items: list[dict]) -> dict | None:
+    """The next action for ``intent`` given this turn's evidence ``items``; None to answer."""
+    kind = intent.kind
+    if kind == "describe":
+        return None
+    if kind == "at":
+        if intent.ask and not _looked(items, intent.ask):
+            return {"action": "look", "question": intent.ask, "times": [intent.time]}
+        return None
+    if kind == "open":
+        peaks = [middle(m) for m in _moments(items)[:3]]
+        if not _captions(items) and peaks:
+            return {"action": "caption", "times": peaks}
+        if intent.ask and peaks and not _looked(items, intent.ask):
+            return {"action": "look", "question": intent.ask, "times": peaks}
+        return None
+    if kind in ("after", "before") and intent.anchor:
+        anchor = {"start": intent.anchor[0], "end": intent.anchor[1]}
+    else:
+        todo = _unverified(intent.subject, items)
+        if todo:
+            return {"action": "caption", "times": todo}
+        found = appearances(intent.subject, items)
+        if not found:
+            return None
+        anchor = found[0]
+    if kind == "after":
+        start = max(0.0, anchor["end"] - AFTER_SECONDS / AFTER_FRAMES / 2)
+        if not _described_from(items, start):
+            end = start + AFTER_SECONDS
+            return {"action": "describe", "start": start, "end": end, "frames": AFTER_FRAMES}
+        entered = _entered_after(intent.subject, items, start)
+        if entered and not _searched(items, query_for(entered[0])):
+            return {"action": "search", "query": query_for(entered[0]), "k": 5}
+        return None
+    if kind == "before":
+        t = max(0.0, anchor["start"] - BEFORE_OFFSET)
+        if not _frame_near(items, t):
+            return {"action": "caption", "times": [t]}
+    return None
+
+
+def appearances(subject: str | None, items: list[dict]) -> list[dict]:
+    """Search windows whose best frame's caption shows ``subject``, in time order, merged when
+    they touch."""
+    if not subject:
+        return []
+    shown = [m for m in _moments(items, subject) if _shows(_caption_at(items, middle(m)), subject)]
+    merged: list[dict] = []
+    for m in sorted(shown, key=lambda m: m["start"]):
+        if merged and m["start"] - merged[-1]["end"] <= MERGE_GAP:
+            merged[-1] = {**merged[-1], "end": max(merged[-1]["end"], m["end"])}
+        else:
+            merged.append(dict(m))
+    return merged
+
+
+def compose(intent: Intent, items: list[dict]) -> tuple[str, bool]:
+    """An answer built from the evidence alone, citing only windows and frames tools returned;
+    and whether the thing asked about was found."""
+    kind, subject = intent.kind, intent.subject
+    if kind == "describe":
+        captions = _captions(items)
+        if not captions:
+            return "I could not describe that stretch of the video.", False
+        lines = [f"{format_time(c['time'])}: {c['text']}" for c in captions]
+        return "What the frames show:\n" + "\n".join(lines), True
+    if kind == "at":
+        caption = _caption_at(items, intent.time)
+        looked = [e for e in items if e["kind"] == "look"]
+        if looked:
+            e = looked[-1]
+            return f"At {format_time(e['time'])}: {e['text']} ({e['question']})", True
+        if caption:
+            return f"At {format_time(caption['time'])}: {caption['text']}.", True
+        return "I could not look at that moment.", False
+    if kind == "open":
+        return _compose_open(intent, items)
+    if kind in ("after", "before") and intent.anchor:
+        found = [{"start": intent.anchor[0], "end": intent.anchor[1]}]
+    else:
+        found = appearances(subject, items)
+    if not found:
+        return f"I could not find {query_for(subject or 'it')} in the video.", False
+    spans = ", ".join(ev.window(f["start"], f["end"]) for f in found)
+    the = f"the {subject}" if subject else "it"
+    if kind in ("when", "exists"):
+        head = f"Yes: {the} appears" if kind == "exists" else f"The {subject} appears"
+        times = _count_words(len(found))
+        return f"{head} {times}: {spans}.", True
+    if kind == "times":
+        return f"The {subject} appears {_count_words(len(found))}: {spans}.", True
+    if kind == "first":
+        f = found[0]
+        return f"The {subject} first appears at {ev.window(f['start'], f['end'])}.", True
+    if kind == "last":
+        f = found[-1]
+        return f"The {subject} last appears at {ev.window(f['start'], f['end'])}.", True
+    if kind == "where":
+        f = found[0]
+        caption = _caption_at(items, middle(f))
+        shown = f": {caption['text']}" if caption else ""
+        return f"The {subject} appears at {ev.window(f['start'], f['end'])}{shown}.", True
+    if kind == "after":
+        return _compose_after(intent, items, found[0])
+    if kind == "before":
+        return _compose_before(intent, items, found[0])
+    return f"The {subject} appears at {spans}.", True
+
+
+def focus(intent: Intent, items: list[dict]) -> tuple[str | None, list[list[float]]]:
+    """What a follow-up refers to after this answer: the thing it was about, and its windows
+    ("and after that?" after "what appears after X?" is about what appeared)."""
+    if intent.kind == "after":
+        anchor = _anchor(intent, items)
+        start = max(0.0, anchor["end"] - AFTER_SECONDS / AFTER_FRAMES / 2) if anchor else None
+        entered = _entered_after(intent.subject, items, start) if anchor else None
+        if entered:
+            name, seen_at = entered
+            where = _window_of(items, name, seen_at)
+            return name, [[where["start"], where["end"]]] if where else [[seen_at, seen_at]]
+    if intent.kind in ("at", "describe", "open"):
+        return intent.subject, [list(intent.anchor)] if intent.anchor else []
+    found = (
+        [_anchor(intent, items)] if intent.kind == "before" else appearances(intent.subject, items)
+    )
+    return intent.subject, [[f["start"], f["end"]] for f in found if f]
+
+
+def _anchor(intent: Intent, items: list[dict]) -> dict | None:
+    if intent.anchor:
+        return {"start": intent.anchor[0], "end": intent.anchor[1]}
+    found = appearances(intent.subject, items)
+    return found[0] if found else None
+
+
+def _window_of(items: list[dict], name: str, seen_at: float) -> dict | None:
+    return next(
+        (m for m in _moments(items, query_for(name)) if m["start"] - 1.0 <= seen_at <= m["end"]),
+        None,
+    )
+
+
+def _compose_after(intent: Intent, items: list[dict], anchor: dict) -> tuple[str, bool]:
+    the = f"the {intent.subject}" if intent.subject else "that"
+    start = max(0.0, anchor["end"] - AFTER_SECONDS / AFTER_FRAMES / 2)
+    entered = _entered_after(intent.subject, items, start)
+    left = f"Right after {the} leaves (at {format_time(anchor['end'])})"
+    if not entered:
+        return f"{left}, nothing new appears in the next {AFTER_SECONDS:.0f} s I looked at.", True
+    name, seen_at = entered
+    where = _window_of(items, name, seen_at)
+    cite = ev.window(where["start"], where["end"]) if where else f"at {format_time(seen_at)}"
+    return f"{left}, a {name} appears {cite}.", True
+
+
+def _compose_before(intent: Intent, items: list[dict], anchor: dict) -> tuple[str, bool]:
+    t = max(0.0, anchor["start"] - BEFORE_OFFSET)
+    caption = _frame_near(items, t)
+    the = f"the {intent.subject}" if intent.subject else "that"
+    head = f"Just before {the} appeared {ev.window(anchor['start'], anchor['end'])}"
+    if caption is None:
+        return f"{head}, I could not look at the frame before it.", True
+    others = [x for x in things(caption["text"]) if not _same(x, intent.subject)]
+    shown = " and ".join(f"a {x}" for x in others) if others else "nothing else"
+    return (
+        f"{head}, the screen showed {shown} (at {format_time(caption['time'])}: "
+        f"{caption['text']}).",
+        True,
+    )
+
+
+def _compose_open(intent: Intent, items: list[dict]) -> tuple[str, bool]:
+    moments = _moments(items)[:3]
+    if not moments:
+        return "I could not find anything that matches the question.", False
+    lines = []
+    looked = {round(e["time"], 1): e for e in items if e["kind"] == "look"}
+    for m in moments:
+        caption = _caption_at(items, middle(m))
+        line = f"{ev.window(m['start'], m['end'])}"
+        if caption:
+            line += f": {caption['text']}"
+        answer = looked.get(round(m["time"], 1))
+        if answer:
+            line += f" ({answer['question']} {answer['text']})"
+        lines.append(line)
+    return "The best matching moments:\n" + "\n".join(lines), True
+
+
+def things(caption: str) -> list[str]:
+    """The things a caption names: "a big red circle and a small blue square on the beach" ->
+    ["big red circle", "small blue square"]."""
+    text = _PLACE.sub("", caption.lower().strip(" ."))
+    found = []
+    for part in _SPLIT.split(text):
+        words = [w for w in part.split() if w not in ("a", "an", "the", "some")]
+        name = " ".join(words)
+        if name and name not in _NOTHING:
+            found.append(name)
+    return found
+
+
+def _shows(caption: dict | None, subject: str) -> bool:
+    if caption is None:
+        return False
+    return any(_same(thing, subject) for thing in things(caption["text"]))
+
+
+def _same(thing: str, subject: str | None) -> bool:
+    """A caption's thing is the subject: every content word of the subject is in it."""
+    if not subject:
+        return False
+    wanted = _content(subject)
+    return bool(wanted) and wanted <= _content(thing)
+
+
+def _content(text: str) -> set[str]:
+    return {w.rstrip("s") if len(w) > 3 else w for w in re.findall(r"[a-z0-9]+", text.lower())} - {
+        w for w in _STOP
+    }
+
+
+def _moments(items: list[dict], query: str | None = None) -> list[dict]:
+    moments = [e for e in items if e["kind"] == "moment"]
+    if query is not None:
+        q = query_for(query) if not query.startswith(("a ", "an ", "the ")) else query
+        moments = [e for e in moments if e.get("query") in (query, q)]
+    return moments
+
+
+def _captions(items: list[dict]) -> list[dict]:
+    return sorted((e for e in items if e["kind"] == "caption"), key=lambda e: e["time"])
+
+
+def middle(moment: dict) -> float:
+    """Where a window is checked: its middle, where a thing that spans it is fully in view (its
+    best frame is often where the thing enters, half cut off)."""
+    return round((moment["start"] + moment["end"]) / 2, 2)
+
+
+def _caption_at(items: list[dict], t: float | None, slack: float = 0.5) -> dict | None:
+    if t is None:
+        return None
+    near = [e for e in _captions(items) if abs(e["time"] - t) <= slack]
+    return min(near, key=lambda e: abs(e["time"] - t)) if near else None
+
+
+def _frame_near(items: list[dict], t: float) -> dict | None:
+    return _caption_at(items, t, slack=0.35)
+
+
+def _looked(items: list[dict], question: str) -> bool:
+    return any(e["kind"] == "look" and e.get("question") == question for e in items)
+
+
+def _searched(items: list[dict], query: str) -> bool:
+    return any(e["kind"] == "moment" and e.get("query") == query for e in items) or any(
+        e["kind"] == "searched" and e.get("query") == query for e in items
+    )
+
+
+def _described_from(items: list[dict], start: float) -> bool:
+    return any(e["kind"] == "caption" and e["source"].startswith("describe") and
+               e["time"] >= start - 0.05 for e in items)  # fmt: skip
+
+
+def _unverified(subject: str | None, items: list[dict]) -> list[float]:
+    """Peaks of the next candidates to caption, in rank order, until ``MISSES_TO_STOP``
+    candidates in a row did not show the subject."""
+    if not subject:
+        return []
+    misses = 0
+    todo: list[float] = []
+    for m in _moments(items, subject):
+        caption = _caption_at(items, middle(m))
+        if caption is None:
+            todo.append(middle(m))
+            if len(todo) == CAPTION_BATCH:
+                break
+            continue
+        if todo:
+            continue
+        misses = 0 if _shows(caption, subject) else misses + 1
+        if misses >= MISSES_TO_STOP:
+            return []
+    return todo
+
+
+def _entered_after(subject: str | None, items: list[dict], start: float):
+    """The first thing that appears in the frames described from ``start`` and was not on
+    screen in the first of them: (name, time seen)."""
+    frames = [c for c in _captions(items) if c["source"].startswith("describe")]
+    frames = [c for c in frames if c["time"] >= start - 0.05]
+    if not frames:
+        return None
+    present = {t for t in things(frames[0]["text"])}
+    for frame in frames[1:]:
+        for thing in things(frame["text"]):
+            if thing not in present and not _same(thing, subject):
+                return thing, frame["time"]
+        present |= set(things(frame["text"]))
+    return None
+
+
+def _count_words(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")

@@ -1,0 +1,187 @@
+"""``VideoAgent``: questions about one video, answered by the graph, with a memory per thread.
+
+Conversations are checkpointed: in memory by default, or in SQLite under the cache directory
+for a named session, which can be listed, resumed and deleted.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+from videoscout.errors import UsageError
+
+from .answer import AgentAnswer, Citation, Step
+from .graph import build_graph
+from .state import AgentContext, Budgets
+
+SESSIONS_FILE = "conversations.sqlite"
+
+
+class VideoAgent:
+    """Ask questions about ``video``; follow-ups remember the conversation.
+
+    >>> agent = video.agent()                       # doctest: +SKIP
+    >>> agent.ask("when does the red car appear?")  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        video,
+        llm=None,
+        *,
+        llm_base_url: str | None = None,
+        session: str | None = None,
+        budgets: Budgets | None = None,
+    ) -> None:
+        from videoscout.models.chat_models import get_chat_model
+
+        self.video = video
+        if llm is None or isinstance(llm, str):
+            self.llm_spec = (llm or "").strip() or _default_spec()
+            model = get_chat_model(self.llm_spec, base_url=llm_base_url)
+        else:
+            self.llm_spec, model = type(llm).__name__, llm
+        self.context = AgentContext(
+            video=video,
+            llm=model,
+            llm_spec=self.llm_spec,
+            llm_base_url=llm_base_url,
+            budgets=budgets or Budgets(),
+        )
+        self.session = session
+        self._saver = _saver(video, session)
+        self.graph = build_graph(self._saver)
+        self.thread_id = self._thread_for(session)
+
+    def __repr__(self) -> str:
+        return f"VideoAgent({self.video!r}, llm={self.llm_spec!r}, thread={self.thread_id!r})"
+
+    # Questions
+
+    def ask(self, question: str) -> AgentAnswer:
+        """Answer ``question``, citing the moments it rests on."""
+        result = None
+        for item in self.stream(question):
+            if isinstance(item, AgentAnswer):
+                result = item
+        assert result is not None
+        return result
+
+    def stream(self, question: str) -> Iterator[Step | AgentAnswer]:
+        """Each step as it happens, then the ``AgentAnswer``."""
+        final = None
+        for mode, chunk in self.graph.stream(
+            self._input(question), self._config(), context=self.context,
+            stream_mode=["custom", "values"],
+        ):  # fmt: skip
+            if mode == "custom":
+                yield Step(**chunk)
+            elif "answer" in chunk and chunk.get("question") == question.strip():
+                final = chunk["answer"]
+        yield _answer(final)
+
+    async def aask(self, question: str) -> AgentAnswer:
+        result = None
+        async for item in self.astream(question):
+            if isinstance(item, AgentAnswer):
+                result = item
+        assert result is not None
+        return result
+
+    async def astream(self, question: str) -> AsyncIterator[Step | AgentAnswer]:
+        final = None
+        async for mode, chunk in self.graph.astream(
+            self._input(question), self._config(), context=self.context,
+            stream_mode=["custom", "values"],
+        ):  # fmt: skip
+            if mode == "custom":
+                yield Step(**chunk)
+            elif "answer" in chunk and chunk.get("question") == question.strip():
+                final = chunk["answer"]
+        yield _answer(final)
+
+    # Conversations
+
+    def new_thread(self) -> str:
+        """Start a new conversation (the old one stays saved); returns its thread id."""
+        self.thread_id = f"{self._prefix()}{uuid.uuid4().hex[:12]}"
+        return self.thread_id
+
+    def history(self) -> list[dict]:
+        """The finished turns of this conversation: question, answer, subject, windows."""
+        state = self.graph.get_state(self._config())
+        return list(state.values.get("turns", [])) if state.values else []
+
+    def sessions(self) -> list[str]:
+        """Named sessions saved for this video."""
+        names = {
+            item.metadata.get("session")
+            for item in self._saver.list(None, filter={"video": self._fingerprint()})
+        }
+        return sorted(n for n in names if n)
+
+    def resume(self, session: str) -> None:
+        if session not in self.sessions():
+            valid = ", ".join(self.sessions()) or "none yet"
+            raise UsageError(f"no saved session {session!r} for this video; saved: {valid}")
+        self.session = session
+        self.thread_id = self._thread_for(session)
+
+    def delete_session(self, session: str) -> None:
+        self._saver.delete_thread(self._thread_for(session))
+
+    # Internals
+
+    def _input(self, question: str) -> dict:
+        if not question or not question.strip():
+            raise UsageError("the question is empty; ask something about the video")
+        return {"question": question.strip()}
+
+    def _config(self) -> dict:
+        budgets = self.context.budgets
+        return {
+            "configurable": {"thread_id": self.thread_id},
+            "metadata": {"video": self._fingerprint(), "session": self.session or ""},
+            "recursion_limit": 4 * budgets.tool_steps + 30,
+        }
+
+    def _fingerprint(self) -> str:
+        return self.video.fingerprint
+
+    def _prefix(self) -> str:
+        return f"{self._fingerprint()[:16]}/"
+
+    def _thread_for(self, session: str | None) -> str:
+        if session:
+            return f"{self._prefix()}{session}"
+        return f"{self._prefix()}{uuid.uuid4().hex[:12]}"
+
+
+def _default_spec() -> str:
+    import os
+
+    return os.environ.get("VIDEOSCOUT_LLM", "").strip() or "none"
+
+
+def _saver(video, session: str | None):
+    if not session:
+        from langgraph.checkpoint.memory import InMemorySaver
+
+        return InMemorySaver()
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    folder = Path(video.cache.root)
+    folder.mkdir(parents=True, exist_ok=True)
+    return SqliteSaver(sqlite3.connect(folder / SESSIONS_FILE, check_same_thread=False))
+
+
+def _answer(data: dict | None) -> AgentAnswer:
+    if data is None:
+        raise RuntimeError("the agent graph finished without an answer")
+    fields = dict(data)
+    fields["citations"] = [Citation(**c) for c in data["citations"]]
+    fields["steps"] = [Step(**s) for s in data["steps"]]
+    return AgentAnswer(**fields)
