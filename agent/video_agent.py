@@ -63,45 +63,31 @@ class VideoAgent:
 
     def ask(self, question: str) -> AgentAnswer:
         """Answer ``question``, citing the moments it rests on."""
-        result = None
-        for item in self.stream(question):
-            if isinstance(item, AgentAnswer):
-                result = item
-        assert result is not None
-        return result
+        *_, answer = self.stream(question)
+        return answer
 
     def stream(self, question: str) -> Iterator[Step | AgentAnswer]:
         """Each step as it happens, then the ``AgentAnswer``."""
-        final = None
-        for mode, chunk in self.graph.stream(
-            self._input(question), self._config(), context=self.context,
-            stream_mode=["custom", "values"],
-        ):  # fmt: skip
-            if mode == "custom":
-                yield Step(**chunk)
-            elif "answer" in chunk and chunk.get("question") == question.strip():
-                final = chunk["answer"]
-        yield _answer(final)
+        final: dict = {}
+        for mode, chunk in self.graph.stream(**self._run(question)):
+            step = _step_or_keep(mode, chunk, final)
+            if step is not None:
+                yield step
+        yield _answer(final.get("answer"))
 
     async def aask(self, question: str) -> AgentAnswer:
-        result = None
-        async for item in self.astream(question):
-            if isinstance(item, AgentAnswer):
-                result = item
-        assert result is not None
-        return result
+        answer = None
+        async for answer in self.astream(question):  # noqa: B007 - the last item is the answer
+            pass
+        return answer
 
     async def astream(self, question: str) -> AsyncIterator[Step | AgentAnswer]:
-        final = None
-        async for mode, chunk in self.graph.astream(
-            self._input(question), self._config(), context=self.context,
-            stream_mode=["custom", "values"],
-        ):  # fmt: skip
-            if mode == "custom":
-                yield Step(**chunk)
-            elif "answer" in chunk and chunk.get("question") == question.strip():
-                final = chunk["answer"]
-        yield _answer(final)
+        final: dict = {}
+        async for mode, chunk in self.graph.astream(**self._run(question)):
+            step = _step_or_keep(mode, chunk, final)
+            if step is not None:
+                yield step
+        yield _answer(final.get("answer"))
 
     # Conversations
 
@@ -135,10 +121,16 @@ class VideoAgent:
 
     # Internals
 
-    def _input(self, question: str) -> dict:
+    def _run(self, question: str) -> dict:
+        """The graph's arguments for one question."""
         if not question or not question.strip():
             raise UsageError("the question is empty; ask something about the video")
-        return {"question": question.strip()}
+        return {
+            "input": {"question": question.strip()},
+            "config": self._config(),
+            "context": self.context,
+            "stream_mode": ["custom", "values"],
+        }
 
     def _config(self) -> dict:
         budgets = self.context.budgets
@@ -176,6 +168,15 @@ def _saver(video, session: str | None):
     folder = Path(video.cache.root)
     folder.mkdir(parents=True, exist_ok=True)
     return SqliteSaver(sqlite3.connect(folder / SESSIONS_FILE, check_same_thread=False))
+
+
+def _step_or_keep(mode: str, chunk: dict, final: dict) -> Step | None:
+    """A streamed step, or (from the state's values) the answer kept in ``final``."""
+    if mode == "custom":
+        return Step(**chunk)
+    if "answer" in chunk:
+        final["answer"] = chunk["answer"]
+    return None
 
 
 def _answer(data: dict | None) -> AgentAnswer:

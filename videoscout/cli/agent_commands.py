@@ -7,8 +7,8 @@ import json
 import click
 
 from ..api import Video
-from ..models.registry import DEFAULT_CAPTIONER
 from ..render import agent_answer_text, step_line
+from .caption_commands import cache_dir_option, captioner_option
 from .progress import index_progress
 from .video_commands import model_option
 
@@ -46,21 +46,8 @@ def llm_options(f):
 @click.option("--steps", is_flag=True, help="Show each step as it happens (on stderr).")
 @click.option("--session", metavar="NAME", help="Remember the conversation under NAME.")
 @model_option
-@click.option(
-    "--captioner",
-    "-c",
-    envvar="VIDEOSCOUT_CAPTIONER",
-    default=DEFAULT_CAPTIONER,
-    show_default=True,
-    metavar="SPEC",
-    help="Captions and frame questions (`videoscout models`); env VIDEOSCOUT_CAPTIONER.",
-)
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Cache folder [default: $VIDEOSCOUT_CACHE_DIR or $XDG_CACHE_HOME/videoscout].",
-)
+@captioner_option
+@cache_dir_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def ask(video, question, llm, llm_base_url, steps, session, model, captioner, cache_dir, as_json):
     """Answer QUESTION about VIDEO, citing the moments the answer rests on.

@@ -12,20 +12,28 @@ from ..models.captioner import METHODS, Decoding
 from ..models.registry import DEFAULT_CAPTIONER
 from ..timefmt import parse_range, parse_time, parse_times
 
+captioner_option = click.option(
+    "--captioner",
+    "-c",
+    envvar="VIDEOSCOUT_CAPTIONER",
+    default=DEFAULT_CAPTIONER,
+    show_default=True,
+    metavar="SPEC",
+    help="coca:..., vlm:ORG/REPO, vlm:/path or toy:coca (`videoscout models`); "
+    "env VIDEOSCOUT_CAPTIONER.",
+)
+cache_dir_option = click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Cache folder [default: $VIDEOSCOUT_CACHE_DIR or $XDG_CACHE_HOME/videoscout].",
+)
+
 
 def captioner_options(f):
     for option in reversed(
         (
-            click.option(
-                "--captioner",
-                "-c",
-                envvar="VIDEOSCOUT_CAPTIONER",
-                default=DEFAULT_CAPTIONER,
-                show_default=True,
-                metavar="SPEC",
-                help="coca:..., vlm:ORG/REPO, vlm:/path or toy:coca (`videoscout models`); "
-                "env VIDEOSCOUT_CAPTIONER.",
-            ),
+            captioner_option,
             click.option(
                 "--decoding",
                 type=click.Choice(METHODS),
@@ -36,12 +44,7 @@ def captioner_options(f):
             click.option(
                 "--max-tokens", default=32, show_default=True, help="Longest text generated."
             ),
-            click.option(
-                "--cache-dir",
-                type=click.Path(file_okay=False),
-                default=None,
-                help="Cache folder [default: $VIDEOSCOUT_CACHE_DIR or $XDG_CACHE_HOME/videoscout].",
-            ),
+            cache_dir_option,
             click.option("--json", "as_json", is_flag=True, help="Print JSON."),
         )
     ):

@@ -36,12 +36,13 @@ class _Group(click.Group):
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="videoscout")
 def cli() -> None:
-    """Search long videos in plain language.
+    """Search long videos in plain language, and ask questions about them.
 
     \b
     Quick start (the default model needs its weights in the Hugging Face cache):
       videoscout info movie.mp4
       videoscout search movie.mp4 "a bird falls from a tree"
+      videoscout ask movie.mp4 "what happens right after the bird falls?"
     Set VIDEOSCOUT_MODEL to change the default model; `videoscout models` lists them.
     """
 
