@@ -133,7 +133,12 @@ def _look(action: dict, video, evidence: list[dict], turn: int) -> Outcome:
     ]
     shown = ", ".join(format_time(t) for t in answer.times)
     return Outcome(
-        _step("look", f'looking at {shown}: "{question}" -> {answer.answer}', times=answer.times),
+        _step(
+            "look",
+            f'looking at {shown}: "{question}" -> {answer.answer}',
+            times=answer.times,
+            question=question,
+        ),
         items,
         list(answer.times),
     )
