@@ -193,10 +193,12 @@ def read(question: str, previous: dict | None = None) -> Intent:
 def _follow_up(text: str, previous: dict) -> Intent | None:
     windows = [tuple(w) for w in previous.get("windows", [])]
     subject = previous.get("subject")
-    if _FOLLOW_AFTER.match(text) and windows:
-        return Intent("after", subject=subject, anchor=windows[0])
-    if _FOLLOW_BEFORE.match(text) and windows:
-        return Intent("before", subject=subject, anchor=windows[0])
+    # Without an earlier window the thing is looked for again (and, not found, said so).
+    anchor = windows[0] if windows else None
+    if _FOLLOW_AFTER.match(text) and (anchor or subject):
+        return Intent("after", subject=subject, anchor=anchor)
+    if _FOLLOW_BEFORE.match(text) and (anchor or subject):
+        return Intent("before", subject=subject, anchor=anchor)
     ordinal = _ORDINAL.search(text)
     if ordinal and windows:
         index = _ORDINALS[ordinal["n"]]

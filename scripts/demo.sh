@@ -93,11 +93,12 @@ for kind in ("times", "after", "before", "where", "absent"):
     print(f"  Q: {qa['question']}")
     print(f"  A: {answer.text}  [{mark(verdict['correct'])}; truth: {qa['answer']}]")
 agent.new_thread()
-first = agent.ask("when does the " + next(q for q in truth["qa"] if q["kind"] == "after")["subject"]
+first = agent.ask("when does the " + next(q for q in truth["qa"] if q["kind"] == "times")["subject"]
                   + " appear?")
 print(f"  Q: {first.question}\n  A: {first.text}")
 follow = agent.ask("and after that?")
 print(f"  Q: and after that?  (a follow-up: the conversation remembers)\n  A: {follow.text}")
+print("  (every kind, measured: python -m videoscout.toy.evaluate --agent)")
 PY
 
 subject=$(python -c 'import json, sys

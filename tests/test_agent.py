@@ -301,3 +301,11 @@ def test_cli_ask_with_an_unknown_chat_model_is_one_line(rgb_video, colour_model)
     assert result.exit_code != 0
     assert result.stderr.startswith("videoscout: error: ") and "ollama" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_follow_up_to_an_answer_that_found_nothing_says_so(video):
+    agent = video.agent()
+    assert not agent.ask("when does the purple appear?").found
+    follow = agent.ask("and after that?")
+    assert not follow.found and follow.citations == []
+    assert "could not find a purple" in follow.text
