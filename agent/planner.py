@@ -21,7 +21,8 @@ CAPTION_BATCH = 3
 # Windows scoring under this share of the best one are not candidates (measured on the toy
 # world: true appearances score 0.8-1.0 of the best, other things mostly under 0.7).
 LOOK_SHARE = 0.75
-TRUST_SHARE = 0.9
+RIVALS = 2  # look-alikes searched for, at most, per question
+WINDOW_SLACK = 0.05
 AFTER_SECONDS = 18.0  # the next thing enters within 2-10 s in the toy world; real gaps vary
 AFTER_FRAMES = 6
 BEFORE_OFFSET = 1.0
@@ -73,6 +74,9 @@ def next_action(intent: Intent, items: list[dict]) -> dict | None:
         todo = _unverified(intent.subject, items)
         if todo:
             return {"action": "caption", "times": todo}
+        rival = _unsettled_rival(intent.subject, items)
+        if rival:
+            return {"action": "search", "query": query_for(rival), "k": SEARCH_K}
         found = appearances(intent.subject, items)
         if not found:
             return None
@@ -97,17 +101,10 @@ def appearances(subject: str | None, items: list[dict]) -> list[dict]:
     """Search windows that show ``subject``, in time order, merged when they touch.
 
     A candidate window is one scoring at least ``LOOK_SHARE`` of the best window's score; it
-    shows the subject when the caption of its middle frame names it, or when it scores within
-    ``TRUST_SHARE`` of the best and its caption names something that differs in one word only
-    (captions of small things slip: a small diamond read as a circle) while another window was
-    seen to show the subject itself."""
+    shows the subject as ``_verified`` decides."""
     if not subject:
         return []
-    candidates = _candidates(subject, items)
-    seen = [m for m in candidates if _shows(_caption_at(items, middle(m)), subject)]
-    # A near miss counts only once the thing itself was seen: a thing that never appears has
-    # look-alikes too, and "not found" must stay an honest answer.
-    shown = [m for m in candidates if seen and _verified(m, subject, items)]
+    shown = [m for m in _candidates(subject, items) if _verified(m, subject, items)]
     merged: list[dict] = []
     for m in sorted(shown, key=lambda m: m["start"]):
         if merged and m["start"] - merged[-1]["end"] <= MERGE_GAP:
@@ -336,20 +333,46 @@ def _candidates(subject: str, items: list[dict]) -> list[dict]:
 
 
 def _verified(moment: dict, subject: str, items: list[dict]) -> bool:
+    """The window's middle frame shows the subject; or its caption names a look-alike (one word
+    differs: a small diamond read as a circle) and searching for that look-alike scores the
+    window lower than searching for the subject did, so the embedder sides with the subject."""
     caption = _caption_at(items, middle(moment))
     if caption is None:
         return False
     if _shows(caption, subject):
         return True
-    best = max(m["score"] for m in _moments(items, subject))
-    return moment["score"] >= TRUST_SHARE * best and _near_miss(caption["text"], subject)
+    rival = _near_miss(caption["text"], subject)
+    if rival is None or not _searched(items, query_for(rival)):
+        return False
+    scores = [
+        m["score"]
+        for m in _moments(items, query_for(rival))
+        if m["start"] - WINDOW_SLACK <= middle(moment) <= m["end"] + WINDOW_SLACK
+    ]
+    return bool(scores) and max(scores) < moment["score"]
 
 
-def _near_miss(caption: str, subject: str) -> bool:
+def _near_miss(caption: str, subject: str) -> str | None:
+    """A thing in ``caption`` that differs from ``subject`` in one word, if any."""
     wanted = _content(subject)
-    return len(wanted) > 1 and any(
-        len(wanted & _content(thing)) >= len(wanted) - 1 for thing in things(caption)
-    )
+    if len(wanted) < 2:
+        return None
+    return next((t for t in things(caption) if len(wanted & _content(t)) == len(wanted) - 1), None)
+
+
+def _unsettled_rival(subject: str | None, items: list[dict]) -> str | None:
+    """A look-alike named by a candidate's caption, among the best ``RIVALS`` candidates, that
+    has not been searched for yet."""
+    if not subject:
+        return None
+    for m in _candidates(subject, items)[:RIVALS]:
+        caption = _caption_at(items, middle(m))
+        if caption is None or _shows(caption, subject):
+            continue
+        rival = _near_miss(caption["text"], subject)
+        if rival and not _searched(items, query_for(rival)):
+            return rival
+    return None
 
 
 def _unverified(subject: str | None, items: list[dict]) -> list[float]:
