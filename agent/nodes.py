@@ -23,10 +23,12 @@ def start(state: AgentState) -> dict:
     per-question fields."""
     turns = state.get("turns") or []
     intent = read(state["question"], turns[-1] if turns else None)
+    # A question cancelled mid-way (Ctrl-C) left its evidence behind: it belongs to no answer.
+    evidence = [e for e in state.get("evidence") or [] if e["turn"] <= len(turns)]
     return {
         "turn": len(turns) + 1,
         "intent": intent.to_dict(),
-        "evidence": list(state.get("evidence") or []),
+        "evidence": evidence,
         "pending": None,
         "feedback": None,
         "steps": [],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from videoscout.errors import UsageError
@@ -89,6 +90,18 @@ class VideoAgent:
                 yield step
         yield _answer(final.get("answer"))
 
+    def set_llm(self, llm, *, llm_base_url: str | None = None) -> None:
+        """Answer the next questions with another chat model; the conversation stays."""
+        from videoscout.models.chat_models import get_chat_model
+
+        if llm is None or isinstance(llm, str):
+            spec = (llm or "").strip() or "none"
+            model = get_chat_model(spec, base_url=llm_base_url)
+        else:
+            spec, model = type(llm).__name__, llm
+        self.llm_spec = spec
+        self.context = replace(self.context, llm=model, llm_spec=spec, llm_base_url=llm_base_url)
+
     # Conversations
 
     def new_thread(self) -> str:
@@ -108,6 +121,13 @@ class VideoAgent:
             for item in self._saver.list(None, filter={"video": self._fingerprint()})
         }
         return sorted(n for n in names if n)
+
+    def new_session(self, session: str) -> None:
+        """Continue in a new named conversation (saved like the others)."""
+        if session in self.sessions():
+            raise UsageError(f"a session named {session!r} exists already; /resume it instead")
+        self.session = session
+        self.thread_id = self._thread_for(session)
 
     def resume(self, session: str) -> None:
         if session not in self.sessions():

@@ -11,6 +11,7 @@ from ..errors import VideoscoutError
 from ..version import __version__
 from .agent_commands import ask
 from .caption_commands import caption, vqa
+from .chat_commands import chat
 from .eval_commands import eval_captions
 from .models_commands import models, sample
 from .toy_commands import toy
@@ -47,7 +48,7 @@ def cli() -> None:
     """
 
 
-for command in (info, index, search, ask, caption, vqa, eval_captions, models, sample, toy):
+for command in (info, index, search, ask, chat, caption, vqa, eval_captions, models, sample, toy):
     cli.add_command(command)
 
 
