@@ -108,6 +108,10 @@ say videoscout ask "$video" "how many times does the $subject appear?" --steps
 videoscout ask "$video" "how many times does the $subject appear?" --model toy:coca \
     --captioner toy:coca --steps
 
+say "printf 'when does the $subject appear?\nand after that?\n' | videoscout chat \"\$video\""
+printf 'when does the %s appear?\nand after that?\n' "$subject" |
+    videoscout chat "$video" --model toy:coca --captioner toy:coca
+
 echo
 echo "demo: toy world and toy model (toy:coca). For real videos use a real checkpoint, e.g."
 echo "  videoscout search movie.mp4 \"a bird falls from a tree\" --model clip:ViT-B-32/laion2b_s34b_b79k"
