@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from videoscout.describe import describe_range
+from videoscout.describe import checked_times, describe_range
 from videoscout.errors import VideoscoutError
 from videoscout.models.captioner import GREEDY
 from videoscout.models.registry import get_captioner
@@ -67,9 +67,8 @@ def _search(action: dict, video, evidence: list[dict], turn: int) -> Outcome:
 
 
 def _caption(action: dict, video, evidence: list[dict], turn: int) -> Outcome:
-    times = sorted({round(float(t), 3) for t in action["times"]})
-    duration = video.info.duration
-    times = [min(max(t, 0.0), duration) for t in times]
+    times = checked_times(sorted({round(float(t), 3) for t in action["times"]}),
+                          video.info.duration)  # fmt: skip
     model = get_captioner(video.captioner)
     described = describe_range(video, model, times[0], times[-1], times, GREEDY)
     items = [
@@ -87,9 +86,8 @@ def _caption(action: dict, video, evidence: list[dict], turn: int) -> Outcome:
 
 
 def _describe(action: dict, video, evidence: list[dict], turn: int) -> Outcome:
-    start, end = float(action["start"]), float(action["end"])
-    frames = int(action.get("frames", 6))
-    described = video.caption(start, end, frames=frames)
+    start, end = action.get("start"), action.get("end")  # None: the video's own ends
+    described = video.caption(start, end, frames=int(action.get("frames", 6)))
     source = f"describe {ev.window(described.start, described.end)}"
     items = [
         ev.add(

@@ -58,3 +58,8 @@ class AgentAnswer:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def __str__(self) -> str:
+        from videoscout.render import agent_answer_text
+
+        return agent_answer_text(self)

@@ -43,20 +43,35 @@ def of_turn(evidence: list[dict], turn: int, kind: str | None = None) -> list[di
 
 
 def supporting(evidence: list[dict], t: float) -> dict | None:
-    """The evidence item that supports time ``t``: a window around it, or a frame near it."""
+    """The evidence item that supports time ``t``: a window around it, or a frame near it;
+    the latest turn's first (a follow-up's citations come from its own searches)."""
+    latest = sorted(evidence, key=lambda e: -e["turn"])  # stable: tool order within a turn
     windows = [
         e
-        for e in evidence
+        for e in latest
         if e["kind"] == "moment" and e["start"] - WINDOW_SLACK <= t <= e["end"] + WINDOW_SLACK
     ]
     if windows:
         return windows[0]
     frames = [
         e
-        for e in evidence
+        for e in latest
         if e.get("time") is not None and abs(e["time"] - t) <= FRAME_SLACK + WINDOW_SLACK
     ]
-    return min(frames, key=lambda e: abs(e["time"] - t)) if frames else None
+    return min(frames, key=lambda e: (abs(e["time"] - t), -e["turn"])) if frames else None
+
+
+def _source_of(evidence: list[dict], start: float, end: float) -> dict | None:
+    """The item a cited span came from: a window with exactly these ends if a tool returned
+    one (latest turn first), else whatever supports its start."""
+    exact = [
+        e
+        for e in sorted(evidence, key=lambda e: -e["turn"])
+        if e["kind"] == "moment"
+        and abs(e["start"] - start) <= WINDOW_SLACK
+        and abs(e["end"] - end) <= WINDOW_SLACK
+    ]
+    return exact[0] if exact else supporting(evidence, start)
 
 
 def spans_in(text: str) -> list[tuple[float, float]]:
@@ -90,9 +105,10 @@ def check(text: str, evidence: list[dict], duration: float) -> tuple[list[Citati
             else:
                 problems.append(f"{label} was not returned by any tool")
             continue
-        citations.append(
-            Citation(start, end, first.get("time"), first["source"], first.get("text", ""))
-        )
+        source = _source_of(evidence, start, end)
+        # An instant is its own frame; a window's frame is the one its source looked at.
+        frame = start if start == end else source.get("time")
+        citations.append(Citation(start, end, frame, source["source"], source.get("text", "")))
     return _unique(citations), problems
 
 

@@ -108,7 +108,7 @@ def answer(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
     update = _fresh(state)
     intent = Intent.from_dict(state["intent"])
     if context.llm is None:
-        update["draft"], update["found"] = planner.compose(intent, _turn_items(state))
+        update["draft"], update["found"] = _composed(intent, state)
         return update
     _emit(update, "answer", "writing the answer")
     messages = [SystemMessage(load_prompt("agent/answer")), HumanMessage(_briefing(state, runtime))]
@@ -142,9 +142,7 @@ def verify(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
 def fallback(state: AgentState) -> dict:
     """The model's answer could not be verified: answer from the evidence alone."""
     update = _fresh(state)
-    update["draft"], update["found"] = planner.compose(
-        Intent.from_dict(state["intent"]), _turn_items(state)
-    )
+    update["draft"], update["found"] = _composed(Intent.from_dict(state["intent"]), state)
     update["notes"].append("answer rebuilt from the evidence: the model's cited unsupported times")
     return update
 
@@ -244,6 +242,15 @@ def _exhausted(state: AgentState, context: AgentContext) -> str | None:
     if time.time() - state["started"] > budgets.seconds:
         return f"budget: {budgets.seconds:.0f} s spent; answering with what I have"
     return None
+
+
+def _composed(intent: Intent, state: AgentState) -> tuple[str, bool]:
+    """The evidence-only answer; when nothing was found and a tool refused, the reason too."""
+    text, found = planner.compose(intent, _turn_items(state))
+    refused = [s["text"] for s in state["steps"] if s["kind"] == "refused"]
+    if not found and refused:
+        text = f"{text} ({refused[-1]})"
+    return text, found
 
 
 def _turn_items(state: AgentState) -> list[dict]:

@@ -25,6 +25,7 @@ RIVALS = 2  # look-alikes searched for, at most, per question
 WINDOW_SLACK = 0.05
 AFTER_SECONDS = 18.0  # the next thing enters within 2-10 s in the toy world; real gaps vary
 AFTER_FRAMES = 6
+WHOLE_FRAMES = 12  # "describe the video": frames spread over all of it
 BEFORE_OFFSET = 1.0
 MERGE_GAP = 1.5
 
@@ -34,14 +35,23 @@ _NOTHING = {"nothing", "no object", "no objects", "empty", "nobody", "no one"}
 _STOP = {"a", "an", "the", "of", "in", "on", "at", "is", "are", "to", "and", "with", "some"}
 
 
+_COUNTED = {"a", "an", "the", "two", "three", "four", "some", "any", "many", "several", "all"}
+
+
 def query_for(subject: str) -> str:
-    return subject if subject.split()[0] in ("a", "an", "the") else f"a {subject}"
+    """What to search for a thing: "big red circle" -> "a big red circle"."""
+    first = subject.split()[0]
+    counted = first in _COUNTED or first.isdigit()
+    return subject if counted else f"a {subject}"
 
 
 def retrieval(intent: Intent, question: str) -> list[dict]:
     """The first actions for every question, before any model speaks."""
     if intent.kind == "describe":
-        return [{"action": "describe", "start": intent.start, "end": intent.end, "frames": 6}]
+        frames = 6 if intent.start is not None else WHOLE_FRAMES
+        return [{"action": "describe", "start": intent.start, "end": intent.end, "frames": frames}]
+    if intent.kind == "unclear":
+        return []
     if intent.kind == "at":
         return [{"action": "caption", "times": [intent.time]}]
     actions = []
@@ -55,7 +65,7 @@ def retrieval(intent: Intent, question: str) -> list[dict]:
 def next_action(intent: Intent, items: list[dict]) -> dict | None:
     """The next action for ``intent`` given this turn's evidence ``items``; None to answer."""
     kind = intent.kind
-    if kind == "describe":
+    if kind in ("describe", "unclear"):
         return None
     if kind == "at":
         if intent.ask and not _looked(items, intent.ask):
@@ -118,6 +128,12 @@ def compose(intent: Intent, items: list[dict]) -> tuple[str, bool]:
     """An answer built from the evidence alone, citing only windows and frames tools returned;
     and whether the thing asked about was found."""
     kind, subject = intent.kind, intent.subject
+    if kind == "unclear":
+        return (
+            'I don\'t know yet what "it" refers to: name the thing, e.g. "what colour is the '
+            'red car?", or ask about a moment first.',
+            False,
+        )
     if kind == "describe":
         captions = _captions(items)
         if not captions:

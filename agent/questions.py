@@ -87,6 +87,10 @@ _DESCRIBE = re.compile(
     rf"(?:between|from) (?P<a>{TIME}) (?:and|to|-|until) (?P<b>{TIME})"
     rf"|(?P<c>{TIME})\s*(?:-|–|to)\s*(?P<d>{TIME})"
 )
+_WHOLE = re.compile(
+    r"^(?:describe|summari[sz]e|sum up)(?: what happens in)? (?:the|this) (?:whole |entire )?"
+    r"(?:video|clip|film|movie)$|^what happens in (?:the|this) (?:whole )?(?:video|clip|film)$"
+)
 _AT = re.compile(rf"\b(?:at|around|near) (?P<t>{TIME})")
 _ON_SCREEN = re.compile(
     r"^what(?:'s| is| was| happens| happened| is happening| can be seen| do (?:i|we|you) see)"
@@ -116,9 +120,10 @@ _WH = re.compile(
 @dataclass(frozen=True)
 class Intent:
     """A question's reading. ``kind``: when, first, last, times, after, before, where, exists,
-    at (a question about the frame at ``time``), describe (``start``-``end``), open (anything
-    else). ``subject`` is the thing it names; ``ask`` the question to put to frames; ``anchor``
-    an earlier answer's window a follow-up refers to."""
+    at (a question about the frame at ``time``), describe (``start``-``end``; the whole video
+    without them), unclear ("it" with nothing before it), open (anything else). ``subject``
+    is the thing it names; ``ask`` the question to put to frames; ``anchor`` an earlier
+    answer's window a follow-up refers to."""
 
     kind: str
     subject: str | None = None
@@ -163,6 +168,8 @@ def read(question: str, previous: dict | None = None) -> Intent:
     if previous and previous.get("subject") and _PRONOUN.search(text):
         head = previous["subject"]
         text = _PRONOUN.sub(f"the {head}", text)
+    if _WHOLE.match(text):
+        return Intent("describe", ask=text)
     span = _DESCRIBE.search(text)
     if span:
         a, b = (span["a"], span["b"]) if span["a"] else (span["c"], span["d"])
@@ -187,6 +194,8 @@ def read(question: str, previous: dict | None = None) -> Intent:
             subject = subject_of(match["x"])
             if subject and not _PRONOUN.fullmatch(subject):
                 return Intent(kind, subject=subject)
+    if _PRONOUN.search(text) and not previous and not _TIME_RE.search(text):
+        return Intent("unclear", ask=text + "?")
     return Intent("open", subject=_named(text) or None, ask=text + "?")
 
 

@@ -50,6 +50,7 @@ def write_sheet(images: np.ndarray, labels: Sequence[str], folder: Path, name: s
     os.close(fd)
     try:
         sheet.save(tmp, format="PNG")
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a picture is for sharing
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -309,3 +309,29 @@ def test_a_follow_up_to_an_answer_that_found_nothing_says_so(video):
     follow = agent.ask("and after that?")
     assert not follow.found and follow.citations == []
     assert "could not find a purple" in follow.text
+
+
+def test_a_follow_up_cites_its_own_search_not_an_earlier_one(video):
+    agent = video.agent()
+    agent.ask("when does the green appear?")  # its search returns every window of the video
+    answer = agent.ask("when does the blue appear?")
+    [citation] = answer.citations
+    assert (citation.start, citation.end) == BLUE
+    assert citation.source == 'search "a blue"' and citation.text.startswith("#1 ")
+
+
+def test_a_time_past_the_end_is_said_plainly(video):
+    answer = video.agent().ask("what is on screen at 0:30?")
+    assert not answer.found and answer.citations == []
+    assert "time 0:30.00 is outside the video; it runs 0:00-0:11.9" in answer.text
+
+
+def test_whole_video_descriptions_and_questions_about_it_with_nothing_before(video):
+    agent = video.agent()
+    described = agent.ask("describe the video")
+    assert described.frames_inspected == 12
+    assert all(colour in described.text for colour in ("red", "green", "blue", "yellow"))
+    unclear = video.agent().ask("what colour is it?")
+    assert not unclear.found and 'what "it" refers to' in unclear.text
+    assert unclear.tool_steps == 0
+    assert str(described).startswith("What the frames show:\n")

@@ -221,3 +221,14 @@ def test_a_real_terminal_shows_steps_cancels_with_ctrl_c_and_quits(tmp_path):
         finally:
             child.close(force=True)
     assert child.exitstatus == 0
+
+
+def test_json_mode_keeps_every_line_json(rgb_video, colour_model, colour_captioner):
+    args = ["chat", str(rgb_video), "-m", "fake:colour", "-c", "fake:colour", "--json"]
+    lines = "/search green\n/bogus\nwhen does the green appear?\n"
+    result = CliRunner().invoke(cli, args, input=lines)
+    assert result.exit_code == 0
+    shown = [json.loads(line) for line in result.stdout.splitlines()]
+    assert shown[0]["text"].startswith('moments matching "green":')
+    assert shown[1]["error"].startswith("unknown command /bogus")
+    assert shown[2]["found"] is True

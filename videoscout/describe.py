@@ -91,7 +91,8 @@ def checked_times(times: Sequence[float], duration: float) -> list[float]:
     for t in times:
         if not (math.isfinite(t) and 0 <= t <= duration):
             raise InvalidTimeError(
-                f"time {t:g}s is outside the video; it runs 0:00-{format_time(duration)}"
+                f"time {format_time(t) if math.isfinite(t) else t} is outside the video; it "
+                f"runs 0:00-{format_time(duration)}"
             )
     return times
 

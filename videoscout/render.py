@@ -83,7 +83,7 @@ def frame_answer_text(a: FrameAnswer, *, votes: bool = False) -> str:
     """``green  (looked at 0:01.00, 0:04.00)``; with ``votes``, each frame's own answer below
     when the frames disagreed."""
     looked = ", ".join(format_time(t) for t in a.times)
-    lines = [f"{a.answer}  (looked at {looked})"]
+    lines = [f"{a.answer or '(no answer)'}  (looked at {looked})"]
     if votes and a.per_frame and len(set(a.per_frame)) > 1:
         lines += [
             f"  {format_time(t):>8}  {each}" for t, each in zip(a.times, a.per_frame, strict=True)

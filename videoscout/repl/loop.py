@@ -66,7 +66,7 @@ class ChatLoop:
         except KeyboardInterrupt:
             self.say(CANCELLED)
         except VideoscoutError as exc:
-            self.say(f"error: {exc}", style="red")
+            self.error(str(exc))
 
     def ask(self, question: str) -> None:
         answer = None
@@ -88,7 +88,7 @@ class ChatLoop:
         self.last = answer
         self.transcript.append({"question": question, "answer": answer})
         if self.as_json:
-            self.console.print_json(json.dumps(answer.to_dict()), indent=None)
+            self.console.print(json.dumps(answer.to_dict()), markup=False, highlight=False)
             return
         self.show_answer(answer)
         if self.echo:
@@ -100,7 +100,16 @@ class ChatLoop:
         self.console.print(text)
 
     def say(self, text: str, style: str | None = None) -> None:
+        if self.as_json:  # scripts read one JSON object per line, whatever the line was
+            self.console.print(json.dumps({"text": text}), markup=False, highlight=False)
+            return
         self.console.print(Text(text, style=style or ""))
+
+    def error(self, message: str) -> None:
+        if self.as_json:
+            self.console.print(json.dumps({"error": message}), markup=False, highlight=False)
+            return
+        self.say(f"error: {message}", style="red")
 
 
 def plain_console(file) -> Console:
