@@ -81,8 +81,12 @@ def test_a_typed_conversation_with_a_scripted_chat_model(video, tmp_path):
         shown = typed(video.agent("fake:chat"), "what is blue?\r", tmp_path)
     finally:
         unregister_chat_model("fake:chat")
-    assert shown.splitlines()[0] == "Blue is on screen at [0:06.00-0:09.00]."
-    assert '  0:06.00-0:09.00     search "a blue", frame 0:08.00: #1 score 1.000' in shown
+    assert shown == (
+        "Blue is on screen at [0:06.00-0:09.00].\n"
+        "\n"
+        "cited:\n"
+        '  0:06.00-0:09.00     search "a blue", frame 0:08.00: #1 score 1.000\n'
+    )
 
 
 def test_ctrl_c_cancels_an_answer_and_keeps_the_conversation(video, tmp_path):
