@@ -173,4 +173,3 @@ _ACTIONS = {
     "look": _look,
     "around": _around,
 }
-ACTION_NAMES = tuple(_ACTIONS)

@@ -111,7 +111,7 @@ def parse(message: AIMessage) -> tuple[dict | None, str | None]:
     if calls:
         name, args = calls[0]["name"], calls[0]["args"]
     else:
-        found = _call_in_text(_text(message))
+        found = _call_in_text(text_of(message))
         if found is None:
             return None, (
                 f"reply with one {TOOL_NAME} call, not text; actions: {', '.join(ACTIONS)}"
@@ -138,9 +138,10 @@ def grounded(action: dict, question: str, evidence: list[dict]) -> str | None:
     said = times_in(question)
     times = action["times"] if action["action"] == "look" else [action["start"], action["end"]]
     for raw in times:
-        t = times_in(raw)[0] if times_in(raw) else None
-        if t is None:
+        parsed = times_in(raw)
+        if not parsed:
             return f"{raw!r} is not a time; write 83.5 or 1:23.5"
+        t = parsed[0]
         if any(abs(t - s) <= ev.FRAME_SLACK for s in said) or ev.supporting(evidence, t):
             continue
         valid = "; ".join(_valid_times(evidence)) or "none yet: search first"
@@ -184,7 +185,8 @@ def _explain(exc: ValidationError) -> str:
     )
 
 
-def _text(message: AIMessage) -> str:
+def text_of(message: AIMessage) -> str:
+    """A reply's text, whether its content is a string or a list of parts."""
     content = message.content
     if isinstance(content, list):
         content = " ".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)

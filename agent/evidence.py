@@ -14,13 +14,13 @@ from videoscout.errors import InvalidTimeError
 from videoscout.timefmt import format_time, parse_time
 
 from .answer import Citation
+from .questions import CLOCK
 
 FRAME_SLACK = 1.0
 WINDOW_SLACK = 0.05
 
-_TIME = r"\d+(?::\d{1,2}){1,2}(?:\.\d+)?"
 # [1:02.00-1:10.50], 1:02–1:10, 1:23 (times in an answer are written M:SS or H:MM:SS)
-_SPAN = re.compile(rf"(?P<a>{_TIME})(?:\s*(?:-|–|—|to)\s*(?P<b>{_TIME}))?")
+_SPAN = re.compile(rf"(?P<a>{CLOCK})(?:\s*(?:-|–|—|to)\s*(?P<b>{CLOCK}))?")
 # "at 83.5 s" names a moment; "for 12 s" is a duration, not a time to check.
 _SECONDS = re.compile(r"\bat (?P<s>\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds)\b")
 

@@ -120,7 +120,7 @@ def answer(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
     reply = call_model(context.llm, messages, context)
     update["model_calls"] += 1
     update["steps"][-1]["data"]["seconds"] = round(time.perf_counter() - began, 3)
-    update["draft"] = decide._text(reply).strip()
+    update["draft"] = decide.text_of(reply).strip()
     update["found"] = bool(update["draft"]) and not _says_not_found(update["draft"])
     return update
 

@@ -92,7 +92,7 @@ def next_action(intent: Intent, items: list[dict]) -> dict | None:
             return None
         anchor = found[0]
     if kind == "after":
-        start = max(0.0, anchor["end"] - AFTER_SECONDS / AFTER_FRAMES / 2)
+        start = _after_start(anchor)
         if not _described_from(items, start):
             end = start + AFTER_SECONDS
             return {"action": "describe", "start": start, "end": end, "frames": AFTER_FRAMES}
@@ -151,12 +151,16 @@ def compose(intent: Intent, items: list[dict]) -> tuple[str, bool]:
         return "I could not look at that moment.", False
     if kind == "open":
         return _compose_open(intent, items)
-    if kind in ("after", "before") and intent.anchor:
-        found = [{"start": intent.anchor[0], "end": intent.anchor[1]}]
-    else:
-        found = appearances(subject, items)
+    not_found = f"I could not find {query_for(subject or 'it')} in the video."
+    if kind in ("after", "before"):
+        anchor = _anchor(intent, items)
+        if anchor is None:
+            return not_found, False
+        compose_around = _compose_after if kind == "after" else _compose_before
+        return compose_around(intent, items, anchor)
+    found = appearances(subject, items)
     if not found:
-        return f"I could not find {query_for(subject or 'it')} in the video.", False
+        return not_found, False
     spans = ", ".join(ev.window(f["start"], f["end"]) for f in found)
     the = f"the {subject}" if subject else "it"
     if kind in ("when", "exists"):
@@ -176,10 +180,6 @@ def compose(intent: Intent, items: list[dict]) -> tuple[str, bool]:
         caption = _caption_at(items, middle(f))
         shown = f": {caption['text']}" if caption else ""
         return f"The {subject} appears at {ev.window(f['start'], f['end'])}{shown}.", True
-    if kind == "after":
-        return _compose_after(intent, items, found[0])
-    if kind == "before":
-        return _compose_before(intent, items, found[0])
     return f"The {subject} appears at {spans}.", True
 
 
@@ -188,8 +188,7 @@ def focus(intent: Intent, items: list[dict]) -> tuple[str | None, list[list[floa
     ("and after that?" after "what appears after X?" is about what appeared)."""
     if intent.kind == "after":
         anchor = _anchor(intent, items)
-        start = max(0.0, anchor["end"] - AFTER_SECONDS / AFTER_FRAMES / 2) if anchor else None
-        entered = _entered_after(intent.subject, items, start) if anchor else None
+        entered = _entered_after(intent.subject, items, _after_start(anchor)) if anchor else None
         if entered:
             name, seen_at = entered
             where = _window_of(items, name, seen_at)
@@ -209,6 +208,12 @@ def _anchor(intent: Intent, items: list[dict]) -> dict | None:
     return found[0] if found else None
 
 
+def _after_start(anchor: dict) -> float:
+    """Where looking for what enters after ``anchor`` starts: so that the first of the
+    ``AFTER_FRAMES`` frames is the one at its exit."""
+    return max(0.0, anchor["end"] - AFTER_SECONDS / AFTER_FRAMES / 2)
+
+
 def _window_of(items: list[dict], name: str, seen_at: float) -> dict | None:
     return next(
         (m for m in _moments(items, query_for(name)) if m["start"] - 1.0 <= seen_at <= m["end"]),
@@ -218,8 +223,7 @@ def _window_of(items: list[dict], name: str, seen_at: float) -> dict | None:
 
 def _compose_after(intent: Intent, items: list[dict], anchor: dict) -> tuple[str, bool]:
     the = f"the {intent.subject}" if intent.subject else "that"
-    start = max(0.0, anchor["end"] - AFTER_SECONDS / AFTER_FRAMES / 2)
-    entered = _entered_after(intent.subject, items, start)
+    entered = _entered_after(intent.subject, items, _after_start(anchor))
     left = f"Right after {the} leaves (at {format_time(anchor['end'])})"
     if not entered:
         return f"{left}, nothing new appears in the next {AFTER_SECONDS:.0f} s I looked at.", True
@@ -291,16 +295,14 @@ def _same(thing: str, subject: str | None) -> bool:
 
 
 def _content(text: str) -> set[str]:
-    return {w.rstrip("s") if len(w) > 3 else w for w in re.findall(r"[a-z0-9]+", text.lower())} - {
-        w for w in _STOP
-    }
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return {w.rstrip("s") if len(w) > 3 else w for w in words} - _STOP
 
 
 def _moments(items: list[dict], query: str | None = None) -> list[dict]:
     moments = [e for e in items if e["kind"] == "moment"]
     if query is not None:
-        q = query_for(query) if not query.startswith(("a ", "an ", "the ")) else query
-        moments = [e for e in moments if e.get("query") in (query, q)]
+        moments = [e for e in moments if e.get("query") in (query, query_for(query))]
     return moments
 
 
@@ -330,9 +332,7 @@ def _looked(items: list[dict], question: str) -> bool:
 
 
 def _searched(items: list[dict], query: str) -> bool:
-    return any(e["kind"] == "moment" and e.get("query") == query for e in items) or any(
-        e["kind"] == "searched" and e.get("query") == query for e in items
-    )
+    return any(e["kind"] == "moment" and e.get("query") == query for e in items)
 
 
 def _described_from(items: list[dict], start: float) -> bool:

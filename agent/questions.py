@@ -13,8 +13,9 @@ from dataclasses import asdict, dataclass
 from videoscout.errors import InvalidTimeError
 from videoscout.timefmt import parse_time
 
-# 83.5s, 1:23, 1:23.5, 1:02:03
-TIME = r"\d+(?::\d{1,2}){1,2}(?:\.\d+)?|\d+(?:\.\d+)?\s*(?:s|sec|secs|seconds?)\b"
+# 1:23, 1:23.5, 1:02:03 (a clock time); TIME also takes seconds: 83.5s, 83 seconds
+CLOCK = r"\d+(?::\d{1,2}){1,2}(?:\.\d+)?"
+TIME = rf"{CLOCK}|\d+(?:\.\d+)?\s*(?:s|sec|secs|seconds?)\b"
 _TIME_RE = re.compile(TIME)
 
 _X = r"(?P<x>.+?)"

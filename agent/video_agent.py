@@ -37,18 +37,12 @@ class VideoAgent:
         session: str | None = None,
         budgets: Budgets | None = None,
     ) -> None:
-        from videoscout.models.chat_models import get_chat_model
-
         self.video = video
-        if llm is None or isinstance(llm, str):
-            self.llm_spec = (llm or "").strip() or _default_spec()
-            model = get_chat_model(self.llm_spec, base_url=llm_base_url)
-        else:
-            self.llm_spec, model = type(llm).__name__, llm
+        spec, model = _chat_model(llm, llm_base_url)
         self.context = AgentContext(
             video=video,
             llm=model,
-            llm_spec=self.llm_spec,
+            llm_spec=spec,
             llm_base_url=llm_base_url,
             budgets=budgets or Budgets(),
         )
@@ -90,23 +84,20 @@ class VideoAgent:
                 yield step
         yield _answer(final.get("answer"))
 
+    @property
+    def llm_spec(self) -> str:
+        return self.context.llm_spec
+
     def set_llm(self, llm, *, llm_base_url: str | None = None) -> None:
         """Answer the next questions with another chat model; the conversation stays."""
-        from videoscout.models.chat_models import get_chat_model
-
-        if llm is None or isinstance(llm, str):
-            spec = (llm or "").strip() or "none"
-            model = get_chat_model(spec, base_url=llm_base_url)
-        else:
-            spec, model = type(llm).__name__, llm
-        self.llm_spec = spec
+        spec, model = _chat_model(llm, llm_base_url)
         self.context = replace(self.context, llm=model, llm_spec=spec, llm_base_url=llm_base_url)
 
     # Conversations
 
     def new_thread(self) -> str:
         """Start a new conversation (the old one stays saved); returns its thread id."""
-        self.thread_id = f"{self._prefix()}{uuid.uuid4().hex[:12]}"
+        self.thread_id = self._thread_for(None)
         return self.thread_id
 
     def history(self) -> list[dict]:
@@ -172,10 +163,15 @@ class VideoAgent:
         return f"{self._prefix()}{uuid.uuid4().hex[:12]}"
 
 
-def _default_spec() -> str:
-    import os
+def _chat_model(llm, base_url: str | None):
+    """(spec, model) for a spec string (None: ``$VIDEOSCOUT_LLM``, else ``none``) or a LangChain
+    chat model given as is."""
+    from videoscout.models.chat_models import chat_model_spec, get_chat_model
 
-    return os.environ.get("VIDEOSCOUT_LLM", "").strip() or "none"
+    if llm is None or isinstance(llm, str):
+        spec = chat_model_spec((llm or "").strip() or None)
+        return spec, get_chat_model(spec, base_url=base_url)
+    return type(llm).__name__, llm
 
 
 def _saver(video, session: str | None):

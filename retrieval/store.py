@@ -40,8 +40,11 @@ def load_or_build(
     force: bool = False,
     progress: Progress | None = None,
     exact_limit: int = EXACT_LIMIT,
+    video_fp: str | None = None,
 ) -> IndexResult:
-    video_fp = fingerprint(info.path)
+    """The index of ``info``'s video for ``embedder`` and ``sampling``: the cached entry, or a
+    new one built and saved. ``video_fp`` is the file's fingerprint when the caller has it."""
+    video_fp = video_fp or fingerprint(info.path)
     key = entry_key({"model": embedder.identity, "sampling": sampling.key()})
     folder = None if force else cache.lookup(video_fp, key)
     if folder is not None:

@@ -57,6 +57,12 @@ def near(a: tuple[float, float], b: tuple[float, float], slack: float = 0.15) ->
     return abs(a[0] - b[0]) <= slack and abs(a[1] - b[1]) <= slack
 
 
+def assert_not_found(answer, says: str) -> None:
+    """An honest "not found": no citations, and the text says why."""
+    assert not answer.found and answer.citations == []
+    assert says in answer.text
+
+
 def assert_supported(answer, video) -> None:
     """Every cited time lies in the video and came from a tool."""
     for c in answer.citations:
@@ -91,9 +97,7 @@ def test_llm_free_answers_what_appears_after_and_remembers_the_conversation(vide
 
 
 def test_llm_free_says_honestly_when_something_is_not_there(video):
-    answer = video.agent().ask("when does the purple appear?")
-    assert not answer.found and answer.citations == []
-    assert "could not find" in answer.text
+    assert_not_found(video.agent().ask("when does the purple appear?"), "could not find")
 
 
 def test_llm_free_reads_frames_at_a_time_and_describes_a_range(video):
@@ -322,8 +326,7 @@ def test_a_follow_up_cites_its_own_search_not_an_earlier_one(video):
 
 def test_a_time_past_the_end_is_said_plainly(video):
     answer = video.agent().ask("what is on screen at 0:30?")
-    assert not answer.found and answer.citations == []
-    assert "time 0:30.00 is outside the video; it runs 0:00-0:11.9" in answer.text
+    assert_not_found(answer, "time 0:30.00 is outside the video; it runs 0:00-0:11.9")
 
 
 def test_whole_video_descriptions_and_questions_about_it_with_nothing_before(video):

@@ -107,6 +107,7 @@ class Video:
                 backend=self.backend,
                 force=force,
                 progress=progress,
+                video_fp=self.fingerprint,
             )
             with self._lock:
                 self._indexes[key] = result
