@@ -12,9 +12,7 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from videoscout.errors import CacheError
-
-from .cache import IndexCache, entry_key, write_json_atomic
+from .cache import IndexCache, ensure_writable, entry_key, save_error, write_json_atomic
 
 _WORD = re.compile(r"[a-z0-9]+")
 # Words that say nothing about what is on screen.
@@ -40,9 +38,14 @@ class CaptionStore:
     """The cached captions of one video by one captioner with one decoding."""
 
     def __init__(self, cache: IndexCache, video_fp: str, captioner: str, params: dict) -> None:
+        self.root = cache.root
         self.folder = cache.root / "captions" / video_fp
         self.path = self.folder / f"{entry_key({'captioner': captioner, **params})}.json"
         self.header = {"captioner": captioner, **params}
+
+    def ensure_writable(self) -> None:
+        """Fail before any frame is decoded or captioned if captions could not be saved."""
+        ensure_writable(self.folder, self.root, "captions")
 
     def load(self) -> dict[float, str]:
         return {float(t): text for t, text in _read(self.path).get("captions", {}).items()}
@@ -58,10 +61,7 @@ class CaptionStore:
                 captions_json = {f"{t:.4f}": merged[t] for t in sorted(merged)}
                 write_json_atomic(self.path, {**self.header, "captions": captions_json})
         except OSError as exc:
-            raise CacheError(
-                f"cannot save captions in {self.folder}: {exc.strerror or exc}; fix: make it "
-                f"writable, or point VIDEOSCOUT_CACHE_DIR (--cache-dir) at a writable folder"
-            ) from None
+            raise save_error("captions", self.folder, exc) from exc
 
 
 def search_captions(cache: IndexCache, video_fp: str, query: str, k: int = 5) -> list[CaptionHit]:

@@ -104,3 +104,65 @@ def read_mark(image: np.ndarray, width: int) -> int:
         if image[int(4 * scale), x].mean() > 127:
             value |= 1 << bit
     return value
+
+
+def upright_picture(size: tuple[int, int]) -> np.ndarray:
+    """A picture whose orientation shows: red top half, blue bottom half, white top-left
+    corner (a quarter of the width and of the height)."""
+    width, height = size
+    image = np.empty((height, width, 3), dtype=np.uint8)
+    image[: height // 2] = COLOURS["red"]
+    image[height // 2 :] = COLOURS["blue"]
+    image[: height // 4, : width // 4] = COLOURS["white"]
+    return image
+
+
+def rotated_video(
+    path: Path, rotation: int, size: tuple[int, int] = (64, 96), count: int = 20
+) -> Path:
+    """A phone-style video: players turn its stored pictures ``rotation`` degrees clockwise
+    (a display matrix, written by PyAV) and show ``upright_picture(size)`` at 10 fps."""
+    stored = np.ascontiguousarray(np.rot90(upright_picture(size), k=rotation // 90))
+    height, width = stored.shape[:2]
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height = width, height
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"preset": "ultrafast", "bf": "2", "g": "12"}
+        stream.set_display_rotation(-rotation)  # PyAV counts counterclockwise
+        for i in range(count):
+            frame = av.VideoFrame.from_ndarray(stored, format="rgb24")
+            frame.pts = i
+            frame.time_base = Fraction(1, 10)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    return path
+
+
+def write_avi(path: Path, frames: Sequence[np.ndarray], slots: Sequence[int]) -> Path:
+    """An MPEG-4 AVI at 10 fps showing ``frames[i]`` from frame slot ``slots[i]``: the muxer
+    stores empty chunks in the slots skipped, as capture programs do for dropped frames."""
+    height, width = frames[0].shape[:2]
+    with av.open(str(path), "w", format="avi") as container:
+        stream = container.add_stream("mpeg4", rate=10)
+        stream.width, stream.height = width, height
+        stream.pix_fmt = "yuv420p"
+        for image, slot in zip(frames, slots, strict=True):
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+            frame.pts = slot
+            frame.time_base = Fraction(1, 10)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    return path
+
+
+def set_avi_frame_count(path: Path, count: int) -> None:
+    """Overwrite the frame count an AVI's headers claim (``avih.dwTotalFrames`` and the video
+    ``strh.dwLength``), leaving its frames and index as they are."""
+    data = bytearray(path.read_bytes())
+    avih = data.index(b"avih") + 8  # past the chunk id and size
+    data[avih + 16 : avih + 20] = count.to_bytes(4, "little")
+    strh = data.index(b"strh") + 8
+    assert data[strh : strh + 4] == b"vids", "the first stream is not the video"
+    data[strh + 32 : strh + 36] = count.to_bytes(4, "little")
+    path.write_bytes(bytes(data))

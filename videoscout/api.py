@@ -11,11 +11,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import arguments
 from .describe import (
     Description,
     FrameAnswer,
     answer_question,
-    checked_question,
     checked_range,
     checked_times,
     describe_range,
@@ -25,7 +25,7 @@ from .errors import UsageError
 from .models import DEFAULT_MODEL, get_embedder
 from .models.captioner import GREEDY, Decoding
 from .models.registry import DEFAULT_CAPTIONER, get_captioner
-from .retrieval import IndexCache, IndexResult, Moment, find_moments, fingerprint, load_or_build
+from .retrieval import IndexCache, IndexResult, Moment, find_moments, load_or_build
 from .retrieval.build import Progress
 from .retrieval.captions import CaptionHit, search_captions
 from .timefmt import format_time
@@ -42,6 +42,8 @@ class Video:
     The file is probed once, here. ``model`` and ``captioner`` default to ``VIDEOSCOUT_MODEL``
     and ``VIDEOSCOUT_CAPTIONER``, as on the command line. One ``Video`` may serve parallel
     calls (an agent's tools): an index asked for by two threads at once is built once.
+    An argument of the wrong type raises ``TypeError``; a malformed or out-of-range one a
+    ``UsageError`` (``InvalidTimeError`` for times), before any work starts.
 
     >>> video = open_video("talk.mp4")                       # doctest: +SKIP
     >>> for moment in video.search("a slide with a graph"):  # doctest: +SKIP
@@ -58,12 +60,14 @@ class Video:
         cache_dir: str | Path | None = None,
         backend: str | None = None,
     ) -> None:
-        self.info: VideoInfo = probe(path)
+        model, captioner = arguments.spec(model, "model"), arguments.spec(captioner, "captioner")
+        sampling = arguments.sampling(sampling)
+        self.info: VideoInfo = probe(arguments.video_path(path))
         self.path = self.info.path
         self.model = model or os.environ.get("VIDEOSCOUT_MODEL") or DEFAULT_MODEL
         self.captioner = captioner or os.environ.get("VIDEOSCOUT_CAPTIONER") or DEFAULT_CAPTIONER
         self.sampling = sampling or Sampling()
-        self.cache = IndexCache(cache_dir)
+        self.cache = IndexCache(arguments.folder(cache_dir, "cache_dir"))
         self.backend = backend
         self._indexes: dict[tuple[str, Sampling], IndexResult] = {}
         # Guards the two dicts; each index has its own lock, held while it loads or builds, so
@@ -74,7 +78,7 @@ class Video:
     @cached_property
     def fingerprint(self) -> str:
         """The file's content fingerprint: the key of its indexes and captions in the cache."""
-        return fingerprint(self.path)
+        return self.cache.fingerprint(self.path)
 
     def __repr__(self) -> str:
         return f"Video({str(self.path)!r}, duration={format_time(self.info.duration)})"
@@ -88,8 +92,8 @@ class Video:
         progress: Progress | None = None,
     ) -> IndexResult:
         """The frame index for ``model`` and ``sampling``: from the cache, or built once."""
-        model = model or self.model
-        sampling = sampling or self.sampling
+        model = arguments.spec(model, "model") or self.model
+        sampling = arguments.sampling(sampling) or self.sampling
         key = (model, sampling)
         with self._lock:
             if not force and key in self._indexes:
@@ -122,40 +126,47 @@ class Video:
         progress: Progress | None = None,
     ) -> list[Moment]:
         """The ``k`` best moments for a plain-language ``query``, best first."""
-        if not query or not query.strip():
-            raise UsageError("the search query is empty; describe the moment to find")
-        if k < 1:
-            raise UsageError(f"k must be at least 1, got {k}")
-        model = model or self.model
+        query = arguments.text(query, "search query", "describe the moment to find")
+        k = arguments.count(k, "k", 1, arguments.MAX_MOMENTS)
+        model = arguments.spec(model, "model") or self.model
         result = self.index(model=model, progress=progress)
-        vector = get_embedder(model).embed_texts([query.strip()])[0]
+        vector = get_embedder(model).embed_texts([query])[0]
         return find_moments(result.index, vector, k)
 
     def caption(
         self,
-        start: float | None = None,
-        end: float | None = None,
+        start: float | str | None = None,
+        end: float | str | None = None,
         *,
-        every: float | None = None,
+        every: float | str | None = None,
         frames: int | None = None,
         captioner: str | None = None,
         decoding: Decoding = GREEDY,
     ) -> Description:
         """Captions of frames in [start, end] (default: the whole video), one every ``every``
         seconds or ``frames`` spread evenly (default 8); VLMs add one summary of the range.
-        Captions are cached per frame: frames captioned before are not decoded again."""
-        start, end = checked_range(start, end, self.info.duration)
+        Times are seconds or text such as ``"1:23.5"``. Captions are cached per frame: frames
+        captioned before are not decoded again."""
+        start, end = checked_range(
+            arguments.optional_seconds(start, "start"),
+            arguments.optional_seconds(end, "end"),
+            self.info.duration,
+        )
+        if every is not None:
+            every = arguments.caption_interval(every, end - start)
+        if frames is not None:
+            frames = arguments.count(frames, "frames", 1, arguments.MAX_FRAMES)
         times = sample_times(start, end, every, frames)
-        model = get_captioner(captioner or self.captioner)
-        return describe_range(self, model, start, end, times, decoding)
+        model = get_captioner(arguments.spec(captioner, "captioner") or self.captioner)
+        return describe_range(self, model, start, end, times, arguments.decoding(decoding))
 
     def look(
         self,
         question: str,
         *,
-        at: Sequence[float] | None = None,
-        start: float | None = None,
-        end: float | None = None,
+        at: Sequence[float | str] | None = None,
+        start: float | str | None = None,
+        end: float | str | None = None,
         frames: int = 4,
         captioner: str | None = None,
         decoding: Decoding = GREEDY,
@@ -163,31 +174,34 @@ class Video:
         """Answer ``question`` from the frames at times ``at``, or ``frames`` frames spread
         over [start, end]: the captioner looks at those frames only (``videoscout vqa``).
         Models that see one frame at a time answer per frame; the most common answer wins."""
-        question = checked_question(question)
+        question = arguments.text(question, "question", "ask something about the frames")
         if at is not None and (start is not None or end is not None):
             raise UsageError("give either times to look at or a range, not both")
         if at is not None:
+            at = arguments.times(at, "at")
             if not at:
                 raise UsageError("no times given; pass one or more, e.g. --at 1:23,1:40")
             times = checked_times(at, self.info.duration)
         elif start is not None or end is not None:
-            start, end = checked_range(start, end, self.info.duration)
+            start, end = checked_range(
+                arguments.optional_seconds(start, "start"),
+                arguments.optional_seconds(end, "end"),
+                self.info.duration,
+            )
+            frames = arguments.count(frames, "frames", 1, arguments.MAX_FRAMES)
             times = sample_times(start, end, None, frames)
         else:
             raise UsageError(
                 "say where to look: times of frames (e.g. 1:23 and 1:40) or a range (a start "
                 "and an end)"
             )
-        return answer_question(
-            self, get_captioner(captioner or self.captioner), question, times, decoding
-        )
+        model = get_captioner(arguments.spec(captioner, "captioner") or self.captioner)
+        return answer_question(self, model, question, times, arguments.decoding(decoding))
 
     def search_captions(self, query: str, k: int = 5) -> list[CaptionHit]:
         """Captions cached for this video (by ``caption``) that contain the query's words."""
-        if not query or not query.strip():
-            raise UsageError("the search query is empty; describe the moment to find")
-        if k < 1:
-            raise UsageError(f"k must be at least 1, got {k}")
+        query = arguments.text(query, "search query", "describe the moment to find")
+        k = arguments.count(k, "k", 1, arguments.MAX_MOMENTS)
         return search_captions(self.cache, self.fingerprint, query, k)
 
     def agent(self, llm=None, **options) -> VideoAgent:
@@ -200,9 +214,13 @@ class Video:
 
         return VideoAgent(self, llm, **options)
 
-    def frames_at(self, times: Sequence[float], size: tuple[int, int] | None = None) -> FrameBatch:
-        """The frames on screen at ``times`` (seconds), decoded at ``size`` (width, height)."""
-        times = checked_times(times, self.info.duration)
+    def frames_at(
+        self, times: Sequence[float | str], size: tuple[int, int] | None = None
+    ) -> FrameBatch:
+        """The frames on screen at ``times`` (seconds, or text such as ``"1:23.5"``), decoded
+        at ``size`` (width, height)."""
+        times = checked_times(arguments.times(times, "times"), self.info.duration)
+        size = arguments.frame_size(size)
         with open_source(self.path, size=size, backend=self.backend, info=self.info) as source:
             return source.get_frames(frame_at(source.timestamps, times))
 
@@ -232,6 +250,7 @@ def ask(path: str | Path, question: str, *, llm=None, **options) -> AgentAnswer:
     """Ask the agent one question about ``path``: an answer with cited moments. ``options``
     are ``Video``'s (``model``, ``captioner``, ``cache_dir``, ...) and ``VideoAgent``'s
     (``llm_base_url``, ``session``, ``budgets``)."""
+    question = arguments.text(question, "question", "ask something about the video")
     video, rest = _open_with(path, options)
     return video.agent(llm, **rest).ask(question)
 

@@ -148,6 +148,8 @@ def describe_range(
         indices = np.unique(frame_at(source.timestamps, times))
         stamps = [_stamp(source.timestamps[i]) for i in indices]
         todo = [i for i, t in zip(indices, stamps, strict=True) if t not in known]
+        if todo:
+            store.ensure_writable()
         for first in range(0, len(todo), model.batch_size):
             batch = source.get_frames(todo[first : first + model.batch_size])
             texts = model.caption(batch.images, decoding)

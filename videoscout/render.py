@@ -4,6 +4,11 @@ The CLI prints these, the LangChain tools hand them to a model, and the ``__str_
 result is one of them. Two forms exist only where a reader needs both: a terminal's aligned
 table row (``moment_row``, ``info_table``) and a model's one-line form (``moment_line``,
 ``info_line``). This module imports no model code, so ``import videoscout`` stays light.
+
+The texts keep what they quote exactly: a model and JSON want the real string.
+A query, file name, caption or answer may hold control characters, such as a clear-screen
+sequence; whatever prints to a terminal (the CLI's ``echo``, the chat's ``say``) passes the text
+through ``terminal_safe`` first.
 """
 
 from __future__ import annotations
@@ -19,6 +24,19 @@ if TYPE_CHECKING:
     from .retrieval import Moment
     from .retrieval.captions import CaptionHit
     from .video import VideoInfo
+
+
+# C0 controls but newline and tab, DEL, and C1 controls (U+0080-U+009F: a terminal may read
+# U+009B as the escape sequence introducer, like ESC [).
+_CONTROLS = {
+    code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0)) if chr(code) not in "\n\t"
+}
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with each control character shown as an escape (``\\x1b``, ``\\x9b``) instead of
+    reaching the terminal; newlines and tabs stay."""
+    return text.translate(_CONTROLS)
 
 
 def span(start: float, end: float) -> str:

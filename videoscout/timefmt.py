@@ -2,30 +2,56 @@
 
 from __future__ import annotations
 
+import math
+import re
+from numbers import Real
+
 from .errors import InvalidTimeError
+
+_FORMS = "use seconds (83.5) or [H:]MM:SS[.ff]"
+# Hours and minutes are whole numbers; only the last part may have a fraction. No signs: a
+# minus inside a clock time ("1:-55") is a typo, not a way to count back.
+_CLOCK = re.compile(r"(\d+)(?::(\d+))?:(\d+(?:\.\d*)?|\.\d+)")
 
 
 def parse_time(text: str | float | int) -> float:
-    """Seconds from ``SS[.ff]``, ``MM:SS[.ff]`` or ``HH:MM:SS[.ff]`` (also plain numbers)."""
-    if isinstance(text, (int, float)):
+    """Seconds from ``SS[.ff]``, ``MM:SS[.ff]`` or ``HH:MM:SS[.ff]`` (also plain numbers).
+
+    Minutes and seconds after a colon must be below 60 (``1:75`` is refused, not read as 2:15);
+    nothing may be negative, infinite or NaN."""
+    if isinstance(text, bool) or not isinstance(text, (str, Real)):
+        raise TypeError(
+            f"a time is seconds (83.5) or text like '1:23.5', not {type(text).__name__}"
+        )
+    if isinstance(text, Real):
         seconds = float(text)
+    elif ":" in text:
+        seconds = _clock_seconds(text)
     else:
-        raw = text.strip().removesuffix("s")
-        parts = raw.split(":")
-        if not raw or len(parts) > 3:
-            raise InvalidTimeError(f"invalid time {text!r}: use seconds (83.5) or [H:]MM:SS[.ff]")
         try:
-            values = [float(p) for p in parts]
+            seconds = float(text.strip().removesuffix("s"))
         except ValueError:
-            raise InvalidTimeError(
-                f"invalid time {text!r}: use seconds (83.5) or [H:]MM:SS[.ff]"
-            ) from None
-        seconds = 0.0
-        for value in values:
-            seconds = seconds * 60 + value
+            raise InvalidTimeError(f"invalid time {text!r}: {_FORMS}") from None
+    if not math.isfinite(seconds):
+        raise InvalidTimeError(f"invalid time {text!r}: {_FORMS}")
     if seconds < 0:
         raise InvalidTimeError(f"invalid time {text!r}: times cannot be negative")
     return seconds
+
+
+def _clock_seconds(text: str) -> float:
+    match = _CLOCK.fullmatch(text.strip().removesuffix("s"))
+    if not match:
+        raise InvalidTimeError(f"invalid time {text!r}: {_FORMS}, without signs or spaces")
+    first, middle, last = match.groups()
+    hours, minutes = (int(first), int(middle)) if middle is not None else (0, int(first))
+    seconds = float(last)
+    if seconds >= 60 or (middle is not None and minutes >= 60):
+        raise InvalidTimeError(
+            f"invalid time {text!r}: minutes and seconds after a colon must be below 60 "
+            f"(write {format_time(hours * 3600 + minutes * 60 + seconds)} or plain seconds)"
+        )
+    return hours * 3600 + minutes * 60 + seconds
 
 
 def format_time(seconds: float) -> str:

@@ -9,6 +9,8 @@ import click
 from ..api import Video
 from ..render import agent_answer_text, step_line
 from .caption_commands import cache_dir_option, captioner_option
+from .command import Command
+from .output import echo
 from .progress import index_progress
 from .video_commands import model_option
 
@@ -39,7 +41,7 @@ def llm_options(f):
     return f
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("video")
 @click.argument("question")
 @llm_options
@@ -66,8 +68,8 @@ def ask(video, question, llm, llm_base_url, steps, session, model, captioner, ca
         if hasattr(item, "citations"):
             result = item
         elif steps and not as_json and item.kind != "answer":
-            click.echo(step_line(item), err=True)
+            echo(step_line(item), err=True)
     if as_json:
         click.echo(json.dumps({"video": str(target.path), **result.to_dict()}, indent=2))
         return
-    click.echo(agent_answer_text(result))
+    echo(agent_answer_text(result))

@@ -8,9 +8,12 @@ import click
 
 from .. import render
 from ..api import Video
+from ..arguments import MAX_FRAMES
 from ..models.captioner import METHODS, Decoding
 from ..models.registry import DEFAULT_CAPTIONER
 from ..timefmt import parse_range, parse_time, parse_times
+from .command import Command
+from .output import echo
 
 captioner_option = click.option(
     "--captioner",
@@ -52,11 +55,15 @@ def captioner_options(f):
     return f
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("video")
 @click.option("--every", metavar="TIME", help="Caption a frame every TIME (e.g. 10s, 1:00).")
 @click.option("--range", "span", metavar="A-B", help="Only this part, e.g. 1:00-2:30.")
-@click.option("--frames", type=int, help="Caption N frames spread over the range [default: 8].")
+@click.option(
+    "--frames",
+    type=click.IntRange(1, MAX_FRAMES),
+    help="Caption N frames spread over the range [default: 8].",
+)
 @captioner_options
 def caption(video, every, span, frames, captioner, decoding, max_tokens, cache_dir, as_json):
     """Describe VIDEO (or a range of it): timestamped captions, and a summary from VLMs."""
@@ -72,16 +79,22 @@ def caption(video, every, span, frames, captioner, decoding, max_tokens, cache_d
     if as_json:
         click.echo(json.dumps({"video": str(target.path), **result.to_dict()}, indent=2))
         return
-    click.echo(f"{target.path.name} {render.description_heading(result)}")
-    click.echo(render.description_text(result))
+    echo(f"{target.path.name} {render.description_heading(result)}")
+    echo(render.description_text(result))
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("video")
 @click.argument("question")
 @click.option("--at", "at", metavar="T[,T...]", help="Look at the frames at these times.")
 @click.option("--range", "span", metavar="A-B", help="Look at frames spread over this range.")
-@click.option("--frames", default=4, show_default=True, help="Frames to look at in a range.")
+@click.option(
+    "--frames",
+    type=click.IntRange(1, MAX_FRAMES),
+    default=4,
+    show_default=True,
+    help="Frames to look at in a range.",
+)
 @captioner_options
 def vqa(video, question, at, span, frames, captioner, decoding, max_tokens, cache_dir, as_json):
     """Answer QUESTION about the frames of VIDEO at given times or in a range."""
@@ -98,4 +111,4 @@ def vqa(video, question, at, span, frames, captioner, decoding, max_tokens, cach
     if as_json:
         click.echo(json.dumps({"video": str(target.path), **result.to_dict()}, indent=2))
         return
-    click.echo(render.frame_answer_text(result, votes=True))
+    echo(render.frame_answer_text(result, votes=True))

@@ -11,11 +11,12 @@ from ..api import Video
 from ..timefmt import format_time
 from .agent_commands import llm_options
 from .caption_commands import cache_dir_option, captioner_option
+from .command import Command
 from .progress import index_progress
 from .video_commands import model_option
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("video")
 @llm_options
 @click.option("--session", metavar="NAME", help="Save the conversation as NAME, or resume it.")

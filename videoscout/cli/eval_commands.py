@@ -6,8 +6,11 @@ from pathlib import Path
 
 import click
 
+from .command import Command
+from .output import echo
 
-@click.command("eval-captions")
+
+@click.command("eval-captions", cls=Command)
 @click.argument("references", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--captioner",
@@ -39,7 +42,7 @@ def eval_captions(references, captioners, model, max_tokens, out, chart, as_json
         print_tables(reports, items)
     if out:
         write_json(out, reports, items)
-        click.echo(f"report: {out}", err=as_json)
+        echo(f"report: {out}", err=as_json)
     if chart:
         write_chart(chart, reports)
-        click.echo(f"chart: {chart}", err=as_json)
+        echo(f"chart: {chart}", err=as_json)

@@ -2,36 +2,55 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
 import click
 
 from ..errors import VideoscoutError
+from ..render import terminal_safe
 from ..version import __version__
 from .agent_commands import ask
 from .caption_commands import caption, vqa
 from .chat_commands import chat
 from .eval_commands import eval_captions
 from .models_commands import models, sample
+from .output import echo
 from .toy_commands import toy
 from .video_commands import index, info, search
 
 
 class _Group(click.Group):
-    """Prints user errors as one line and exits non-zero; VIDEOSCOUT_DEBUG=1 shows tracebacks."""
+    """Prints user errors as one line and exits non-zero; VIDEOSCOUT_DEBUG=1 shows tracebacks.
+    Click's own messages quote what was typed (an unknown option or command), so they are made
+    terminal-safe like everything else printed."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        with _terminal_safe_click_errors():
+            return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with _terminal_safe_click_errors():
+                return super().invoke(ctx)
         except VideoscoutError as exc:
             if os.environ.get("VIDEOSCOUT_DEBUG"):
                 raise
-            click.echo(f"videoscout: error: {exc}", err=True)
+            echo(f"videoscout: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.echo("videoscout: interrupted", err=True)
+            echo("videoscout: interrupted", err=True)
             ctx.exit(130)
+
+
+@contextlib.contextmanager
+def _terminal_safe_click_errors():
+    try:
+        yield
+    except click.ClickException as exc:
+        exc.message = terminal_safe(exc.message)
+        raise
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

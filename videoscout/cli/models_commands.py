@@ -11,9 +11,11 @@ from ..models.chat_models import chat_model_spec, list_chat_models
 from ..models.checkpoints import hub_cache_dir
 from ..models.registry import DEFAULT_CAPTIONER, SCHEMES, is_cached
 from ..samples import SAMPLES, sample_path
+from .command import Command
+from .output import echo
 
 
-@click.command()
+@click.command(cls=Command)
 @click.option("--all", "show_all", is_flag=True, help="List every open_clip checkpoint.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def models(show_all: bool, as_json: bool) -> None:
@@ -48,27 +50,27 @@ def models(show_all: bool, as_json: bool) -> None:
     width = max(len(row["spec"]) for row in rows)
     for row in rows:
         state = {True: "cached", False: "not downloaded", None: ""}[row["cached"]]
-        click.echo(f"{row['spec']:<{width}}  {state:<14}  {row['description']}")
-    click.echo("\nSpec forms:")
+        echo(f"{row['spec']:<{width}}  {state:<14}  {row['description']}")
+    echo("\nSpec forms:")
     for text in SCHEMES.values():
-        click.echo(f"  {text}")
-    click.echo("\nChat models (--llm / VIDEOSCOUT_LLM):")
+        echo(f"  {text}")
+    echo("\nChat models (--llm / VIDEOSCOUT_LLM):")
     chat_width = max(len(row["spec"]) for row in chat_rows)
     for row in chat_rows:
-        click.echo(f"  {row['spec']:<{chat_width}}  {row['description']}")
-    click.echo(
+        echo(f"  {row['spec']:<{chat_width}}  {row['description']}")
+    echo(
         f"\nDefault model: {DEFAULT_MODEL}; default captioner: {DEFAULT_CAPTIONER}; "
         f"chat model: {chat_model_spec()}. "
         f"Weights are read from {hub_cache_dir()}."
     )
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("name", required=False)
 def sample(name: str | None) -> None:
     """Download a real sample clip (once) and print its path; no NAME lists them."""
     if name is None:
         for sample_ in SAMPLES.values():
-            click.echo(f"{sample_.name:<13} {sample_.description}")
+            echo(f"{sample_.name:<13} {sample_.description}")
         return
-    click.echo(str(sample_path(name)))
+    echo(str(sample_path(name)))

@@ -7,8 +7,10 @@ import sys
 from collections.abc import Iterator
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+from ..render import terminal_safe
 from ..retrieval.build import Progress as ProgressCallback
 
 
@@ -25,7 +27,8 @@ def index_progress(label: str, enabled: bool) -> Iterator[ProgressCallback | Non
         console=Console(stderr=True),
         transient=True,
     )
-    task = bar.add_task(label, total=None, done="0:00", total_text="?")
+    # The label names the file: shown as typed, never read as rich markup or escape sequences.
+    task = bar.add_task(escape(terminal_safe(label)), total=None, done="0:00", total_text="?")
 
     def update(done: float, total: float) -> None:
         from ..timefmt import format_time

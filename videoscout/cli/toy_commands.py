@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from ..timefmt import format_time
+from .command import Command
+from .output import echo
 
 
 @click.group()
@@ -20,7 +22,7 @@ def toy() -> None:
     """
 
 
-@toy.command()
+@toy.command(cls=Command)
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--seconds", default=600.0, show_default=True, help="Length of the video.")
 @click.option("--seed", default=0, show_default=True, help="Same seed, same video.")
@@ -37,20 +39,26 @@ def generate(output: Path, seconds: float, seed: int, titles: bool, as_json: boo
         summary = {"video": str(video), "truth": str(truth_file), "events": len(events)}
         click.echo(json.dumps(summary))
         return
-    click.echo(f"{video}  ({format_time(truth['duration'])}, {len(events)} events, seed {seed})")
-    click.echo(f"{truth_file}  (events, a caption per second, questions with answers)")
+    echo(f"{video}  ({format_time(truth['duration'])}, {len(events)} events, seed {seed})")
+    echo(f"{truth_file}  (events, a caption per second, questions with answers)")
     for event in events[:5]:
-        click.echo(
+        echo(
             f"  {format_time(event['start'])}-{format_time(event['end'])}  a {event['description']}"
         )
     if len(events) > 5:
-        click.echo(f"  ... {len(events) - 5} more")
+        echo(f"  ... {len(events) - 5} more")
 
 
-@toy.command()
+@toy.command(cls=Command)
 @click.argument("truth", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--every", default=10, show_default=True, help="One item every N seconds.")
+@click.option(
+    "--every",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="One item every N seconds.",
+)
 def references(truth: Path, output: Path, every: int) -> None:
     """Write reference captions (for `videoscout eval-captions`) from a toy video's TRUTH."""
     from ..retrieval.cache import write_json_atomic
@@ -59,8 +67,8 @@ def references(truth: Path, output: Path, every: int) -> None:
     video = truth.with_suffix(".mp4").resolve()
     items = [
         {"video": str(video), "time": c["time"], "references": [c["caption"]]}
-        for c in data["captions"][:: max(1, every)]
+        for c in data["captions"][::every]
     ]
     output.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(output, {"items": items})
-    click.echo(f"{output}: {len(items)} items from {video.name}")
+    echo(f"{output}: {len(items)} items from {video.name}")

@@ -9,10 +9,13 @@ import click
 
 from .. import render
 from ..api import Video
+from ..arguments import MAX_FPS, MAX_MOMENTS
 from ..models import DEFAULT_MODEL
 from ..retrieval.contact_sheet import TILE_WIDTH, sheet_name, write_contact_sheet
 from ..retrieval.store import IndexResult
 from ..video import Sampling
+from .command import Command
+from .output import echo
 from .progress import index_progress
 
 
@@ -47,7 +50,7 @@ def video_options(f):
             ),
             click.option(
                 "--fps",
-                type=float,
+                type=click.FloatRange(min=0, min_open=True, max=MAX_FPS),
                 default=1.0,
                 show_default=True,
                 help="Candidate frames per second.",
@@ -75,7 +78,7 @@ def _open(path: str, model: str, cache_dir, sampling: str, fps: float, backend) 
     )
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("video")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def info(video: str, as_json: bool) -> None:
@@ -84,7 +87,7 @@ def info(video: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(details.to_dict(), indent=2))
         return
-    click.echo(render.info_table(details))
+    echo(render.info_table(details))
 
 
 def _index_summary(result: IndexResult) -> dict:
@@ -101,7 +104,7 @@ def _index_summary(result: IndexResult) -> dict:
     }
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("video")
 @click.option("--force", is_flag=True, help="Rebuild even if a cached index exists.")
 @video_options
@@ -115,21 +118,21 @@ def index(video, force, model, cache_dir, sampling, fps, backend, as_json) -> No
         click.echo(json.dumps({"video": str(target.path), "index": summary}, indent=2))
         return
     how = "reused cached index" if result.reused else f"built in {summary['build_seconds']:.1f} s"
-    click.echo(
+    echo(
         f"{target.path.name}: {summary['frames']} frames indexed "
         f"(of {summary['candidates']} candidates) with {model}; {how}"
     )
-    click.echo(f"index: {result.folder}")
+    echo(f"index: {result.folder}")
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("video")
 @click.argument("query")
 @click.option(
     "-k",
     "--top",
     "k",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_MOMENTS),
     default=5,
     show_default=True,
     help="Number of moments.",
@@ -151,7 +154,8 @@ def index(video, force, model, cache_dir, sampling, fps, backend, as_json) -> No
 def search(
     video, query, k, thumbs, with_captions, model, cache_dir, sampling, fps, backend, as_json
 ) -> None:
-    """Find the moments of a video that match a plain-language QUERY."""
+    """Find the moments of a video that match a plain-language QUERY (put -- before a QUERY
+    that starts with "-")."""
     target = _open(video, model, cache_dir, sampling, fps, backend)
     with index_progress(f"indexing {target.path.name}", not as_json) as progress:
         moments = target.search(query, k, progress=progress)
@@ -177,8 +181,8 @@ def search(
             report["contact_sheet"] = str(sheet)
         click.echo(json.dumps(report, indent=2))
         return
-    click.echo(render.moments_table(target.path.name, query, model, moments))
+    echo(render.moments_table(target.path.name, query, model, moments))
     if with_captions:
-        click.echo(render.caption_hits_text(hits))
+        echo(render.caption_hits_text(hits))
     if sheet:
-        click.echo(f"contact sheet: {sheet}")
+        echo(f"contact sheet: {sheet}")

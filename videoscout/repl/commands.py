@@ -153,7 +153,7 @@ def transcript_markdown(loop: ChatLoop) -> str:
             lines += [f"**A:** {answer.text}", ""]
             lines += [f"- {render.citation_line(c).strip()}" for c in answer.citations]
         lines.append("")
-    return "\n".join(lines)
+    return render.terminal_safe("\n".join(lines))  # read with `cat` as often as in an editor
 
 
 def session_name() -> str:

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rich.console import Console
+from rich.markup import escape
 from rich.text import Text
 
 from ..errors import VideoscoutError
-from ..render import agent_answer_text, step_line
+from ..render import agent_answer_text, step_line, terminal_safe
 from . import commands
 
 QUIT_HINT = "(to leave, press Ctrl-D or type /quit)"
@@ -78,8 +79,8 @@ class ChatLoop:
                 if hasattr(item, "citations"):
                     answer = item
                     continue
-                if status:
-                    status.update(item.text.strip() + "…")
+                if status:  # a step quotes the question: neither markup nor escape sequences
+                    status.update(escape(terminal_safe(item.text.strip())) + "…")
                 if (self.live or self.show_steps) and item.kind not in ("answer", "decide"):
                     self.say(step_line(item), style="dim")
         finally:
@@ -95,15 +96,17 @@ class ChatLoop:
             self.say("")
 
     def show_answer(self, answer) -> None:
-        text = Text(agent_answer_text(answer))
+        text = Text(terminal_safe(agent_answer_text(answer)))
         text.highlight_regex(_CITED_TIME, "bold cyan")
         self.console.print(text)
 
     def say(self, text: str, style: str | None = None) -> None:
+        """Show ``text`` as it reads: what was typed, file names and answers may hold control
+        characters, shown as escapes (``render.terminal_safe``); JSON escapes them itself."""
         if self.as_json:  # scripts read one JSON object per line, whatever the line was
             self.console.print(json.dumps({"text": text}), markup=False, highlight=False)
             return
-        self.console.print(Text(text, style=style or ""))
+        self.console.print(Text(terminal_safe(text), style=style or ""))
 
     def error(self, message: str) -> None:
         if self.as_json:

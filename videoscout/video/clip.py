@@ -2,7 +2,8 @@
 
 PyAV, not the ffmpeg command: a pip install has PyAV's FFmpeg libraries but maybe no ffmpeg on
 the PATH. The stretch is decoded from the keyframe before it and re-encoded, so the clip starts
-exactly where asked, not at the nearest keyframe as a stream copy would.
+exactly where asked, not at the nearest keyframe as a stream copy would. A rotated video (a
+phone's) is written upright, so the clip shows the same in players that ignore rotation.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import numpy as np
 
 from ..errors import InvalidTimeError, UsageError, VideoDecodeError, VideoOpenError
 from ..timefmt import format_time
 from .probe import probe
-from .source import VideoInfo, time_slack
+from .source import VideoInfo, stored_size, time_slack
+from .streams import video_stream
 
 VIDEO_OPTIONS = {"crf": "20", "preset": "veryfast"}
 # Seek this much further back each time a seek lands after the start (MPEG-TS and other
@@ -161,7 +164,7 @@ class _Clip:
     def __init__(self, source, out, info: VideoInfo, start: float, end: float) -> None:
         self.source, self.out, self.info = source, out, info
         self.start, self.end = start, end
-        self.video_in = source.streams.video[0]
+        self.video_in = video_stream(source)
         self.video_in.thread_type = "AUTO"
         self.audio_in = source.streams.audio[0] if source.streams.audio else None
         self.time_base = self.video_in.time_base
@@ -173,7 +176,7 @@ class _Clip:
         rate = self.video_in.guessed_rate or self.video_in.average_rate or info.fps or 25
         self.frame_ticks = max(1, round(1 / (Fraction(rate) * self.time_base)))
         self.video = out.add_stream("libx264", rate=Fraction(rate))
-        # Odd sizes are not valid 4:2:0: round them to even.
+        # Odd sizes are not valid 4:2:0: round them to even. The size is the upright one.
         self.video.width = max(2, round(info.width / 2) * 2)
         self.video.height = max(2, round(info.height / 2) * 2)
         self.video.pix_fmt = "yuv420p"
@@ -286,7 +289,7 @@ class _Clip:
         if self.origin_pts is None:
             self.origin_pts, self.origin = frame.pts, t
             self._flush_pending()
-        image = frame.reformat(width=self.video.width, height=self.video.height, format="yuv420p")
+        image = _upright_yuv(frame, self.info.rotation, self.video.width, self.video.height)
         image.pts = frame.pts - self.origin_pts
         image.time_base = self.time_base
         image.pict_type = 0  # let x264 choose: a decoded frame's type would force its own
@@ -337,3 +340,19 @@ class _Clip:
             if video and not packet.duration:
                 packet.duration = self.frame_ticks  # the last frame's, which nothing else gives
             self.out.mux(packet)
+
+
+def _upright_yuv(frame: av.VideoFrame, rotation: int, width: int, height: int) -> av.VideoFrame:
+    """``frame`` as a yuv420p picture of ``width`` x ``height`` (even), turned ``rotation``
+    degrees clockwise. The planes are turned as they are: no round trip through RGB."""
+    stored_width, stored_height = stored_size((width, height), rotation)
+    image = frame.reformat(width=stored_width, height=stored_height, format="yuv420p")
+    if not rotation:
+        return image
+    planes = image.to_ndarray()  # Y rows, then U's, then V's, as (1.5 * height, width)
+    turns = -(rotation // 90)
+    luma = np.rot90(planes[:stored_height], turns)
+    chroma = planes[stored_height:].reshape(2, stored_height // 2, stored_width // 2)
+    turned = [luma, np.rot90(chroma[0], turns), np.rot90(chroma[1], turns)]
+    flat = np.concatenate([plane.ravel() for plane in turned])
+    return av.VideoFrame.from_ndarray(flat.reshape(-1, width), format="yuv420p")

@@ -1,4 +1,9 @@
-"""Frame source backed by decord: fast random access with an in-memory frame index."""
+"""Frame source backed by decord: fast random access with an in-memory frame index.
+
+decord 0.6 turns pictures upright itself, but only where its own FFmpeg (4.1) sees the rotation:
+in the track matrix of MP4 and QuickTime files. Others (a rotated Matroska or WebM file) it
+returns as stored; those are turned here.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import decord
 import numpy as np
 
 from ..errors import VideoDecodeError, VideoOpenError
-from .source import FrameBatch, FrameSource, VideoInfo
+from .source import FrameBatch, FrameSource, VideoInfo, stored_size, upright
 
 decord.logging.set_level(decord.logging.QUIET)
 
@@ -19,7 +24,9 @@ class DecordSource(FrameSource):
 
     def __init__(self, info: VideoInfo, size: tuple[int, int] | None, threads: int = 0) -> None:
         super().__init__(info, size)
-        dims = {} if size is None else {"width": size[0], "height": size[1]}
+        self._turn = 0 if _turns_itself(info) else info.rotation
+        width, height = stored_size(self.size, self._turn)
+        dims = {} if size is None else {"width": width, "height": height}
         try:
             self._reader = decord.VideoReader(
                 str(info.path), ctx=decord.cpu(0), num_threads=threads, **dims
@@ -53,7 +60,7 @@ class DecordSource(FrameSource):
     def get_frames(self, indices: Sequence[int]) -> FrameBatch:
         indices = np.asarray(indices, dtype=np.int64)
         try:
-            images = self._reader.get_batch(indices.tolist()).asnumpy()
+            images = upright(self._reader.get_batch(indices.tolist()).asnumpy(), self._turn)
         except (RuntimeError, decord.DECORDError) as exc:
             when = float(self.timestamps[indices.min()]) if len(indices) else 0.0
             raise VideoDecodeError(
@@ -65,6 +72,11 @@ class DecordSource(FrameSource):
 
     def close(self) -> None:
         self._reader = None
+
+
+def _turns_itself(info: VideoInfo) -> bool:
+    """Whether decord applies ``info``'s rotation itself: it reads MP4/QuickTime matrices."""
+    return "mov" in info.container.split(",")
 
 
 def _first_line(exc: BaseException) -> str:

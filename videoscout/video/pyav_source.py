@@ -1,7 +1,8 @@
 """Frame source backed by PyAV (FFmpeg): the fallback for files decord cannot open.
 
 Timestamps come from demuxing every packet (no decoding); frames are reached by seeking to the
-keyframe before the target and decoding forward.
+keyframe before the target and decoding forward. PyAV returns pictures as stored, so they are
+decoded at the stored size and turned upright.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import av
 import numpy as np
 
 from ..errors import VideoDecodeError, VideoOpenError
-from .source import FrameBatch, FrameSource, VideoInfo
+from .source import FrameBatch, FrameSource, VideoInfo, stored_size, upright
+from .streams import Packets, read_packets, video_stream
 
 # Decoding forward this many frames is cheaper than a seek plus a keyframe decode.
 _MAX_FORWARD = 48
@@ -30,7 +32,9 @@ class PyAVSource(FrameSource):
             self._container = av.open(str(info.path))
         except av.FFmpegError as exc:
             raise VideoOpenError(f"PyAV cannot open {info.path}: {exc}") from None
-        self._stream = self._container.streams.video[0]
+        self._stream = video_stream(self._container)
+        # Decoding at the stored size, then turning, gives frames of ``size`` upright.
+        self._stored_size = stored_size(self.size, info.rotation)
         self._stream.thread_type = "AUTO"
         if threads:
             self._stream.codec_context.thread_count = threads
@@ -40,24 +44,15 @@ class PyAVSource(FrameSource):
             raise VideoOpenError(f"{info.path} contains no video frames")
 
     @cached_property
-    def _packets(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(pts, is keyframe, is discarded) of every video packet, in decode order."""
-        with av.open(str(self.info.path)) as container:
-            stream = container.streams.video[0]
-            rows = [
-                (p.pts, p.is_keyframe, p.is_discard)
-                for p in container.demux(stream)
-                if p.pts is not None and p.size
-            ]
-        table = np.array(rows, dtype=np.int64).reshape(-1, 3)
-        return table[:, 0], table[:, 1].astype(bool), table[:, 2].astype(bool)
+    def _packets(self) -> Packets:
+        """Every video packet, in decode order."""
+        return read_packets(self.info.path)
 
     @cached_property
     def _pts(self) -> np.ndarray:
-        pts, _, discard = self._packets
         # Discarded packets are the ones an edit list hides (a clip cut with `-c copy` starts
         # mid-GOP): they are decoded for reference but never shown.
-        return np.unique(pts[~discard])
+        return self._packets.shown
 
     @cached_property
     def timestamps(self) -> np.ndarray:
@@ -95,11 +90,10 @@ class PyAVSource(FrameSource):
         """Images of strictly ascending ``indices``, decoded sequentially."""
         wanted = self._pts[indices]
         send, exact = self._decode_plan(wanted)
-        position = {int(pts): i for i, pts in enumerate(self._packets[0])}
-        width, height = self.size
+        position = {int(pts): i for i, pts in enumerate(self._packets.pts)}
         done = 0
         with av.open(str(self.info.path)) as container:
-            stream = container.streams.video[0]
+            stream = video_stream(container)
             stream.thread_type = "AUTO"
             if self._threads:
                 stream.codec_context.thread_count = self._threads
@@ -110,7 +104,7 @@ class PyAVSource(FrameSource):
                         yield self._decode_at(int(indices[done]))
                         done += 1
                     if done < len(wanted) and frame.pts == wanted[done]:
-                        yield frame.to_ndarray(width=width, height=height, format="rgb24")
+                        yield self._image(frame)
                         done += 1
                     if done == len(wanted):
                         return
@@ -131,7 +125,7 @@ class PyAVSource(FrameSource):
         are dropped. Not when some GOP starts with frames shown before its keyframe (an "open"
         GOP): those refer to the previous GOP, which must then be decoded to its end.
         """
-        pts, key, _ = self._packets
+        pts, key = self._packets.pts, self._packets.key
         exact = np.isin(pts, wanted)
         gop = np.cumsum(key)  # 0 for packets before the first keyframe
         in_gop = gop > 0
@@ -154,8 +148,7 @@ class PyAVSource(FrameSource):
                 if frame.pts is None or frame.pts < target:
                     continue
                 self._position = int(np.searchsorted(self._pts, frame.pts))
-                width, height = self.size
-                return frame.to_ndarray(width=width, height=height, format="rgb24")
+                return self._image(frame)
         except av.FFmpegError as exc:
             self._decoder = None
             raise VideoDecodeError(
@@ -168,6 +161,11 @@ class PyAVSource(FrameSource):
             f"{self.info.path} ends before frame {index} ({self.timestamps[index]:.2f}s) that its "
             f"index lists: the file looks truncated; re-download or re-encode it"
         )
+
+    def _image(self, frame: av.VideoFrame) -> np.ndarray:
+        width, height = self._stored_size
+        image = frame.to_ndarray(width=width, height=height, format="rgb24")
+        return upright(image, self.info.rotation)
 
     def _seek(self, index: int) -> None:
         """Point the decoder at the keyframe before frame ``index``.

@@ -18,7 +18,13 @@ import numpy as np
 
 @dataclass(frozen=True)
 class VideoInfo:
-    """Container-level facts about a video file."""
+    """Container-level facts about a video file.
+
+    ``width`` and ``height`` are those of the picture as players show it: a phone video stored
+    640x360 with a 90 degree ``rotation`` is 360x640, and so are the frames every source
+    returns. ``rotation`` is how far players turn the stored picture, clockwise: 0, 90, 180
+    or 270.
+    """
 
     path: Path
     duration: float
@@ -28,6 +34,8 @@ class VideoInfo:
     height: int
     has_audio: bool
     codec: str
+    rotation: int = 0
+    container: str = ""  # FFmpeg's name for the format, e.g. "avi" or "mov,mp4,m4a,3gp,3g2,mj2"
 
     def to_dict(self) -> dict:
         return {
@@ -40,6 +48,8 @@ class VideoInfo:
             "height": self.height,
             "has_audio": self.has_audio,
             "codec": self.codec,
+            "rotation": self.rotation,
+            "container": self.container,
         }
 
 
@@ -90,6 +100,20 @@ class FrameSource(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def stored_size(size: tuple[int, int], rotation: int) -> tuple[int, int]:
+    """The (width, height) to decode a picture at so that turning it by ``rotation`` degrees
+    gives ``size``."""
+    return (size[1], size[0]) if rotation % 180 else size
+
+
+def upright(images: np.ndarray, rotation: int) -> np.ndarray:
+    """Decoded (..., H, W, 3) pictures turned ``rotation`` degrees clockwise, as players show
+    them."""
+    if not rotation:
+        return images
+    return np.ascontiguousarray(np.rot90(images, k=-(rotation // 90), axes=(-3, -2)))
 
 
 def time_slack(seconds: np.ndarray | float) -> np.ndarray:
