@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
 
+from videoscout import arguments
 from videoscout.errors import UsageError
 
 from .answer import AgentAnswer, Citation, Step
@@ -134,10 +135,9 @@ class VideoAgent:
 
     def _run(self, question: str) -> dict:
         """The graph's arguments for one question."""
-        if not question or not question.strip():
-            raise UsageError("the question is empty; ask something about the video")
+        question = arguments.text(question, "question", "ask something about the video")
         return {
-            "input": {"question": question.strip()},
+            "input": {"question": question},
             "config": self._config(),
             "context": self.context,
             "stream_mode": ["custom", "values"],

@@ -19,6 +19,7 @@ import videoscout
 from videoscout.agent import Budgets, Step
 from videoscout.agent.graph import build_graph
 from videoscout.cli.main import cli
+from videoscout.errors import UsageError
 from videoscout.models.chat_models import register_chat_model, unregister_chat_model
 
 from fake_chat import decision, scripted
@@ -108,6 +109,15 @@ def test_llm_free_reads_frames_at_a_time_and_describes_a_range(video):
     assert described.frames_inspected == 6
     for colour in ("red", "green", "blue", "yellow"):
         assert colour in described.text
+
+
+def test_a_question_of_the_wrong_type_or_empty_is_refused_before_any_work(video):
+    agent = video.agent()
+    with pytest.raises(TypeError, match="question must be a string"):
+        agent.ask(123)
+    with pytest.raises(UsageError, match="question is empty"):
+        agent.ask("   ")
+    assert agent.history() == []
 
 
 def test_steps_stream_before_the_answer(video):

@@ -179,3 +179,24 @@ def test_chat_from_a_pipe_and_its_json(hostile_video, colour_model, colour_capti
     assert_terminal_safe(result.stdout)
     shown = [json.loads(line) for line in result.stdout.splitlines()]
     assert shown[1]["text"].startswith(f'moments matching "red{HOSTILE}":')
+
+
+def test_caption_report_tables_show_escapes_and_markup_as_text(capsys):
+    from pathlib import Path
+
+    from videoscout.metrics.compare import CaptionerReport
+    from videoscout.metrics.references import ReferenceItem
+    from videoscout.metrics.report import print_tables
+
+    items = [ReferenceItem(Path("clip\x1b[2J.mp4"), 1.0, ("a [bold]red[/bold] car",))]
+    report = CaptionerReport(
+        captioner="toy:coca",
+        scores={"CIDEr-D": 0.5},
+        signatures={"BLEU": "sig"},
+        captions=["a red car\x9b2J [red]x[/red]"],
+        per_item={"CIDEr-D": [0.5]},
+    )
+    print_tables([report], items)
+    out = capsys.readouterr().out
+    assert "\x1b[2J" not in out and "\x9b" not in out
+    assert "[bold]red[/bold]" in out and "[red]x[/red]" in out

@@ -140,9 +140,11 @@ def describe_range(
 ) -> Description:
     """Captions of the frames on screen at ``times``: cached ones are read, the rest decoded
     and captioned a batch at a time and saved as they come (an interrupted run keeps them)."""
-    store = CaptionStore(
-        video.cache, video.fingerprint, model.identity, model.cache_params(decoding)
-    )
+    params = model.cache_params(decoding)
+    if video.info.rotation:
+        # Captions cached before rotation was applied described sideways frames.
+        params = {**params, "rotation": video.info.rotation}
+    store = CaptionStore(video.cache, video.fingerprint, model.identity, params)
     known = store.load()
     with _source_for(video, model) as source:
         indices = np.unique(frame_at(source.timestamps, times))

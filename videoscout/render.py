@@ -128,10 +128,16 @@ def info_rows(info: VideoInfo) -> list[tuple[str, str]]:
         ("duration", f"{format_time(info.duration)} ({info.duration:.3f} s)"),
         ("frame rate", f"{float(info.fps):.3f} fps ({info.fps})"),
         ("frames", str(info.frame_count)),
-        ("size", f"{info.width}x{info.height}"),
+        ("size", _size(info)),
         ("video codec", info.codec),
         ("audio", "yes" if info.has_audio else "no"),
     ]
+
+
+def _size(info: VideoInfo) -> str:
+    if not info.rotation:
+        return f"{info.width}x{info.height}"
+    return f"{info.width}x{info.height} (as shown; stored turned {info.rotation} degrees)"
 
 
 def info_table(info: VideoInfo) -> str:

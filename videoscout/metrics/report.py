@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..render import terminal_safe
 from ..retrieval.cache import write_json_atomic
 from .compare import CaptionerReport
 from .references import ReferenceItem
@@ -17,6 +18,11 @@ COLOURS = [(52, 101, 164), (237, 125, 49), (112, 173, 71), (165, 105, 189), (91,
 def print_tables(reports: list[CaptionerReport], items: list[ReferenceItem]) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    def plain(value: str) -> Text:
+        # Captions and file names are data: neither Rich markup nor terminal escapes.
+        return Text(terminal_safe(value))
 
     console = Console()
     metrics = list(reports[0].scores)
@@ -26,7 +32,7 @@ def print_tables(reports: list[CaptionerReport], items: list[ReferenceItem]) -> 
         arrow = "↓" if metric in LOWER_IS_BETTER else "↑"
         table.add_column(f"{metric} {arrow}", justify="right")
     for report in reports:
-        table.add_row(report.captioner, *(f"{report.scores[m]:.2f}" for m in metrics))
+        table.add_row(plain(report.captioner), *(f"{report.scores[m]:.2f}" for m in metrics))
     console.print(table)
     for report in reports:
         worst = Table(title=f"Worst items for {report.captioner} (CIDEr-D)")
@@ -34,9 +40,9 @@ def print_tables(reports: list[CaptionerReport], items: list[ReferenceItem]) -> 
             worst.add_column(column)
         for row in report.worst(items):
             worst.add_row(
-                f"{Path(row['video']).name} {row['time']:.1f}s",
-                row["caption"],
-                " | ".join(row["references"]),
+                plain(f"{Path(row['video']).name} {row['time']:.1f}s"),
+                plain(row["caption"]),
+                plain(" | ".join(row["references"])),
                 f"{row['CIDEr-D']:.2f}",
             )
         console.print(worst)
