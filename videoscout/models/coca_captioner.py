@@ -2,7 +2,8 @@
 
 Works with any open_clip CoCa (pretrained, random or a local folder) and with the toy CoCa,
 through the few parts it needs (``CocaParts``). Generation is our own loop
-(``coca_decoding.generate``), because open_clip 3.3's ``generate`` fails on transformers 5.
+(``coca_decoding.generate``, batched with a key-value cache), because open_clip 3.3's
+``generate`` fails on transformers 5.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ class CocaCaptioner(Captioner):
         self.caption_prompt = caption_prompt
         self.batch_size = batch_size
         self.image_size = image_size
+        #: The decoding loop; bench/caption_vqa.py swaps in ``coca_reference.generate_uncached``
+        #: to time the loop this one replaced.
+        self.generate = generate
 
     def caption(self, images: np.ndarray, decoding: Decoding = GREEDY) -> list[str]:
         return self._continue(images, [self.caption_prompt] * len(images), decoding)
@@ -77,7 +81,7 @@ class CocaCaptioner(Captioner):
                     f"the prompt is {longest} tokens long, too long for {self.spec}, which "
                     f"reads at most {limit - 2}; ask a shorter question"
                 )
-            ids = generate(
+            ids = self.generate(
                 parts.model,
                 parts.inputs(chunk),
                 prefixes,

@@ -1,8 +1,10 @@
 """Text generation for open_clip CoCa models, independent of transformers' generation API.
 
 open_clip 3.3's ``CoCa.generate`` imports ``BeamSearchScorer``, which transformers 5 removed; this
-loop needs only the model's own towers. Sequences are short (tens of tokens), so each step
-re-runs the text tower on the whole prefix instead of keeping a key-value cache.
+loop needs only the model's own towers. All frames decode as one batch (the beams of every
+frame too), prompts of different lengths included, and each step runs only the new tokens
+against cached keys and values (``coca_kv_cache``). ``coca_reference`` keeps the uncached loop
+this one must agree with, and serves CoCa variants the cache cannot walk.
 """
 
 from __future__ import annotations
@@ -10,20 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 
+from .coca_kv_cache import CocaKVCache, supports_kv_cache
+from .coca_reference import _next_logits as _next_logits  # where tests read it from
+from .coca_reference import generate_uncached, nucleus, until_end
 
-def _next_logits(
-    model, image_embs: torch.Tensor, tokens: torch.Tensor, pad: bool | None = None
-) -> torch.Tensor:
-    # Without a class token the text tower's causal mask has a fixed size: pad to it (later
-    # positions cannot leak back). With one (pretrained CoCa) the mask is sliced to fit, and
-    # running only the tokens so far is several times cheaper.
-    length = tokens.shape[1]
-    if model.text.cls_emb is None if pad is None else pad:
-        tokens = F.pad(tokens, (0, model.text.context_length - length), value=0)
-    _, token_embs = model.text(tokens)
-    return model.text_decoder(image_embs, token_embs[:, :length])[:, -1].float()
+METHODS = ("greedy", "beam", "top_p")
 
 
 @torch.inference_mode()
@@ -46,83 +40,108 @@ def generate(
     ``method`` is ``greedy`` (deterministic), ``beam`` (deterministic, ``beams`` wide) or
     ``top_p`` (nucleus sampling, reproducible through ``seed``).
     """
-    if method not in ("greedy", "beam", "top_p"):
+    if method not in METHODS:
         raise ValueError(f"unknown decoding method {method!r}; use greedy, beam or top_p")
-    _, image_embs = model._encode_image(images)
+    options = dict(max_new_tokens=max_new_tokens, method=method, beams=beams, top_p=top_p)
+    if not supports_kv_cache(model):
+        return generate_uncached(
+            model, images, prefixes, end_id, temperature=temperature, seed=seed, **options
+        )
     limit = model.text.context_length
-    results: list[list[int] | None] = [None] * len(prefixes)
-    # Absolute position embeddings rule out left padding: decode equal-length prefixes together.
-    by_length: dict[int, list[int]] = {}
-    for row, prefix in enumerate(prefixes):
-        by_length.setdefault(len(prefix), []).append(row)
-    generator = torch.Generator().manual_seed(seed)
-    for length, rows in by_length.items():
-        steps = min(max_new_tokens, limit - length)
-        tokens = torch.tensor([list(prefixes[r]) for r in rows], device=images.device)
-        embs = image_embs[rows]
-        if method == "beam":
-            outputs = [
-                _beam(model, embs[i : i + 1], tokens[i : i + 1], end_id, steps, beams)
-                for i in range(len(rows))
-            ]
-        else:
-            outputs = _sample(
-                model, embs, tokens, end_id, steps, method, top_p, temperature, generator
-            )
-        for row, out in zip(rows, outputs, strict=True):
-            results[row] = out
-    return results  # type: ignore[return-value]
+    budgets = [min(max_new_tokens, limit - len(prefix)) for prefix in prefixes]
+    results: list[list[int]] = [[] for _ in prefixes]
+    rows = [row for row, budget in enumerate(budgets) if budget > 0]
+    if not rows:
+        return results
+    _, image_embs = model._encode_image(images[rows])
+    capacity = max(len(prefixes[r]) + budgets[r] for r in rows)
+    cache = CocaKVCache(model, image_embs, capacity)
+    todo = [list(prefixes[r]) for r in rows]
+    if method == "beam":
+        outputs = _beam(cache, todo, end_id, [budgets[r] for r in rows], beams)
+    else:
+        generator = torch.Generator().manual_seed(seed)
+        sample = _greedy if method == "greedy" else _top_p(top_p, temperature, generator)
+        outputs = _decode(cache, todo, end_id, [budgets[r] for r in rows], sample)
+    for row, out in zip(rows, outputs, strict=True):
+        results[row] = out
+    return results
 
 
-def _sample(model, image_embs, tokens, end_id, steps, method, top_p, temperature, generator):
-    finished = torch.zeros(len(tokens), dtype=torch.bool, device=tokens.device)
-    start = tokens.shape[1]
-    for _ in range(steps):
-        logits = _next_logits(model, image_embs, tokens)
-        if method == "greedy":
-            nxt = logits.argmax(-1)
-        else:
-            nxt = _nucleus(logits / max(temperature, 1e-5), top_p, generator).to(tokens.device)
-        nxt = torch.where(finished, torch.full_like(nxt, end_id), nxt)
-        tokens = torch.cat([tokens, nxt[:, None]], dim=1)
-        finished |= nxt == end_id
-        if finished.all():
+def _greedy(logits: torch.Tensor) -> torch.Tensor:
+    return logits.argmax(-1)
+
+
+def _top_p(top_p: float, temperature: float, generator: torch.Generator):
+    def sample(logits: torch.Tensor) -> torch.Tensor:
+        return nucleus(logits / max(temperature, 1e-5), top_p, generator).to(logits.device)
+
+    return sample
+
+
+def _decode(cache: CocaKVCache, prefixes, end_id, budgets, sample) -> list[list[int]]:
+    """One token per row per step; a row leaves the batch at its end token or budget."""
+    outputs: list[list[int]] = [[] for _ in prefixes]
+    live = list(range(len(prefixes)))  # the output each cache row writes to
+    logits = cache.prefill(prefixes)
+    while True:
+        chosen = sample(logits)
+        keep = []
+        for row, (out, token) in enumerate(zip(live, chosen.tolist(), strict=True)):
+            if token != end_id:
+                outputs[out].append(token)
+                if len(outputs[out]) < budgets[out]:
+                    keep.append(row)
+        if not keep:
+            return outputs
+        if len(keep) < len(live):
+            index = torch.tensor(keep, device=chosen.device)
+            cache.keep(index)
+            chosen = chosen[index]
+            live = [live[row] for row in keep]
+        logits = cache.step(chosen)
+
+
+def _beam(cache: CocaKVCache, prefixes, end_id, budgets, width) -> list[list[int]]:
+    """Beam search for every image at once; the choices per image are the reference's
+    (``coca_reference._beam``): same candidates, same stable length-normalised sort."""
+    starts = [len(prefix) for prefix in prefixes]
+    # (score, tokens, finished, cache row of the beam's last step); one list per image
+    beams = [[(0.0, list(prefix), False, row)] for row, prefix in enumerate(prefixes)]
+    steps = [0] * len(prefixes)
+    logits = cache.prefill(prefixes)
+    while True:
+        top = logits.log_softmax(-1).topk(width, dim=-1)
+        values, ids = top.values.tolist(), top.indices.tolist()
+        parents: list[int] = []
+        tokens: list[int] = []
+        for image, image_beams in enumerate(beams):
+            live = [b for b in image_beams if not b[2]]
+            if not live or steps[image] >= budgets[image]:
+                continue
+            candidates = [b for b in image_beams if b[2]]
+            for score, seq, _, row in live:
+                for value, token in zip(values[row], ids[row], strict=True):
+                    candidates.append((score + value, [*seq, token], token == end_id, row))
+            start = starts[image]
+            candidates.sort(key=lambda b: b[0] / (len(b[1]) - start), reverse=True)
+            steps[image] += 1
+            chosen = candidates[:width]
+            if steps[image] < budgets[image]:
+                # Live beams take the next cache rows; their parents' keys come with them.
+                for index, (score, seq, done, parent) in enumerate(chosen):
+                    if not done:
+                        chosen[index] = (score, seq, done, len(parents))
+                        parents.append(parent)
+                        tokens.append(seq[-1])
+            beams[image] = chosen
+        if not parents:
             break
-    return [_until_end(row[start:].tolist(), end_id) for row in tokens]
-
-
-def _nucleus(logits: torch.Tensor, top_p: float, generator: torch.Generator) -> torch.Tensor:
-    probs = logits.softmax(-1).cpu()
-    sorted_probs, order = probs.sort(-1, descending=True)
-    # Keep the smallest set of tokens whose probability reaches top_p (always the first one).
-    keep = sorted_probs.cumsum(-1) - sorted_probs < top_p
-    sorted_probs = sorted_probs * keep
-    choice = torch.multinomial(
-        sorted_probs / sorted_probs.sum(-1, keepdim=True), 1, generator=generator
-    )
-    return order.gather(-1, choice)[:, 0]
-
-
-def _beam(model, image_embs, prefix, end_id, steps, width) -> list[int]:
-    beams = [(0.0, prefix[0].tolist(), False)]
-    start = prefix.shape[1]
-    for _ in range(steps):
-        if all(done for _, _, done in beams):
-            break
-        live = [b for b in beams if not b[2]]
-        tokens = torch.tensor([seq for _, seq, _ in live], device=prefix.device)
-        logprobs = _next_logits(model, image_embs.expand(len(live), -1, -1), tokens).log_softmax(-1)
-        candidates = [b for b in beams if b[2]]
-        top = logprobs.topk(width, dim=-1)
-        for (score, seq, _), values, ids in zip(live, top.values, top.indices, strict=True):
-            for value, token in zip(values.tolist(), ids.tolist(), strict=True):
-                candidates.append((score + value, [*seq, token], token == end_id))
-        # Length-normalised scores, so finished short beams do not crowd out longer ones.
-        candidates.sort(key=lambda b: b[0] / (len(b[1]) - start), reverse=True)
-        beams = candidates[:width]
-    best = max(beams, key=lambda b: b[0] / max(1, len(b[1]) - start))
-    return _until_end(best[1][start:], end_id)
-
-
-def _until_end(ids: list[int], end_id: int) -> list[int]:
-    return ids[: ids.index(end_id)] if end_id in ids else ids
+        device = logits.device
+        cache.keep(torch.tensor(parents, device=device))
+        logits = cache.step(torch.tensor(tokens, device=device))
+    outputs = []
+    for image_beams, start in zip(beams, starts, strict=True):
+        best = max(image_beams, key=lambda b: b[0] / max(1, len(b[1]) - start))
+        outputs.append(until_end(best[1][start:], end_id))
+    return outputs

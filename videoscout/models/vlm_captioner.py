@@ -2,6 +2,8 @@
 
 Any image-text-to-text checkpoint with a chat template: SmolVLM, Qwen2.5-VL, LLaVA, BLIP-2...
 Several frames go into one prompt for descriptions and answers; captions are one frame each.
+Prompts are batched (left-padded) into transformers' ``generate`` with its key-value cache,
+prompts of concurrent calls included (``prompt_batcher``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ..timefmt import format_time
 from . import checkpoints
 from .captioner import GREEDY, Captioner, Decoding
 from .device import pick_device, pick_dtype
+from .prompt_batcher import Prompt, PromptBatcher
 
 
 def vlm_captioner(spec: str, source: str) -> VlmCaptioner:
@@ -95,6 +98,8 @@ class VlmCaptioner(Captioner):
         self.max_frames = max_frames
         self._lock = threading.Lock()
         self._loaded: tuple | None = None
+        # Prompts of concurrent calls (an agent's parallel tools) share generate calls.
+        self._batcher = PromptBatcher(self._generate)
 
     def _parts(self):
         with self._lock:
@@ -165,45 +170,44 @@ class VlmCaptioner(Captioner):
         )
         return self._chat([list(images)], [prompt], decoding)[0]
 
-    @torch.inference_mode()
     def _chat(
         self, frame_lists: list[list[np.ndarray]], texts: list[str], decoding: Decoding
     ) -> list[str]:
+        self._parts()  # a model that cannot load fails in its caller's thread
+        prompts = list(zip(frame_lists, texts, strict=True))
+        return self._batcher.submit(prompts, decoding, self.batch_size)
+
+    @torch.inference_mode()
+    def _generate(self, prompts: list[Prompt], decoding: Decoding) -> list[str]:
+        """One ``generate`` call: the prompts left-padded to one length, a key-value cache."""
         from PIL import Image
 
         processor, model = self._parts()
-        answers: list[str] = []
-        for start in range(0, len(texts), self.batch_size):
-            conversations = [
-                [
-                    {
-                        "role": "user",
-                        "content": [
-                            *({"type": "image", "image": Image.fromarray(f)} for f in frames),
-                            {"type": "text", "text": text},
-                        ],
-                    }
-                ]
-                for frames, text in zip(
-                    frame_lists[start : start + self.batch_size],
-                    texts[start : start + self.batch_size],
-                    strict=True,
-                )
+        conversations = [
+            [
+                {
+                    "role": "user",
+                    "content": [
+                        *({"type": "image", "image": Image.fromarray(f)} for f in frames),
+                        {"type": "text", "text": text},
+                    ],
+                }
             ]
-            inputs = processor.apply_chat_template(
-                conversations,
-                add_generation_prompt=True,
-                tokenize=True,
-                return_dict=True,
-                return_tensors="pt",
-                processor_kwargs={"padding": True},
-            ).to(model.device)
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(decoding.seed)
-                output = model.generate(**inputs, **_generate_options(decoding))
-            new = output[:, inputs["input_ids"].shape[1] :]
-            answers += [t.strip() for t in processor.batch_decode(new, skip_special_tokens=True)]
-        return answers
+            for frames, text in prompts
+        ]
+        inputs = processor.apply_chat_template(
+            conversations,
+            add_generation_prompt=True,
+            tokenize=True,
+            return_dict=True,
+            return_tensors="pt",
+            processor_kwargs={"padding": True},
+        ).to(model.device)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(decoding.seed)
+            output = model.generate(**inputs, use_cache=True, **_generate_options(decoding))
+        new = output[:, inputs["input_ids"].shape[1] :]
+        return [t.strip() for t in processor.batch_decode(new, skip_special_tokens=True)]
 
 
 def _generate_options(decoding: Decoding) -> dict:
