@@ -21,7 +21,7 @@ from videoscout.video import Sampling, VideoInfo, fit_short_side, open_source
 
 from .build import BuildStats, Progress, embed_video
 from .cache import IndexCache, entry_key
-from .index import EXACT_LIMIT, FrameIndex
+from .index import APPROXIMATE, EXACT_LIMIT, FrameIndex
 from .integrity import DamagedEntry, OutdatedEntry, load_checked, seal, vector_problem
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ def load_or_build(
         "backend": backend_name,
         "frames": len(times),
         "candidates": stats.candidates,
-        "search": "exact" if len(times) <= exact_limit else "hnsw",
+        "search": "exact" if len(times) <= exact_limit else APPROXIMATE,
         "build_seconds": round(stats.total_seconds, 3),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }

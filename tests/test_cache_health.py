@@ -278,16 +278,16 @@ class WideEmbedder(ColourEmbedder):
         return np.pad(narrow, ((0, 0), (0, self.dim - narrow.shape[1])))
 
 
-@pytest.mark.parametrize("search", ["exact", "hnsw"])
+@pytest.mark.parametrize("search", ["exact", "approximate"])
 def test_a_real_full_disk(search, rgb_video, tmp_path):
-    """120 frames x 512 floats (245 KB) into a 64 KiB tmpfs: numpy's short write; with HNSW, a
+    """120 frames x 512 floats (245 KB) into a 64 KiB tmpfs: numpy's short write; with an approximate index, a
     tmpfs that holds the vectors but not the FAISS file: FAISS's write error."""
     size = "64k" if search == "exact" else "400k"
     with mounted_tmpfs(tmp_path / "cache", size) as cache_dir:
         info = videoscout.open_video(rgb_video).info
         embedder, sampling = WideEmbedder("fake:wide"), Sampling(mode="uniform", fps=10)
         cache = IndexCache(cache_dir)
-        limit = 10 if search == "hnsw" else 1000
+        limit = 10 if search == "approximate" else 1000
         with pytest.raises(CacheError, match="no space left") as caught:
             store.load_or_build(info, embedder, sampling, cache, exact_limit=limit)
         assert "\n" not in str(caught.value)

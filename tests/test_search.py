@@ -8,6 +8,7 @@ import pytest
 import videoscout
 from videoscout.errors import InvalidTimeError, UsageError
 from videoscout.retrieval import FrameIndex, find_moments
+from videoscout.retrieval.search import find_moments_full_scan
 from videoscout.video import Sampling
 
 from synthetic import COLOURS, colour_segments
@@ -69,6 +70,16 @@ def test_hnsw_and_exact_search_agree(rgb_video, colour_model):
     query = colour_model.embed_texts(["blue"])[0]
     assert not approx.exact
     assert find_moments(approx, query, k=2) == find_moments(index, query, k=2)
+
+
+def test_moments_equal_the_full_scan_where_whole_segments_tie(rgb_video, colour_model):
+    # Every frame of a colour segment has the same vector: ties for the peak and the floor.
+    video = videoscout.open_video(rgb_video, model="fake:colour", sampling=Sampling("uniform", 5))
+    index = video.index().index
+    for text in [*TRUTH, "white", "something red and green"]:
+        query = colour_model.embed_texts([text])[0]
+        for k in (1, 3, 8):
+            assert find_moments(index, query, k) == find_moments_full_scan(index, query, k)
 
 
 def test_tiny_random_clip_runs_the_real_model_end_to_end(rgb_video):
