@@ -280,8 +280,8 @@ class WideEmbedder(ColourEmbedder):
 
 @pytest.mark.parametrize("search", ["exact", "approximate"])
 def test_a_real_full_disk(search, rgb_video, tmp_path):
-    """120 frames x 512 floats (245 KB) into a 64 KiB tmpfs: numpy's short write; with an approximate index, a
-    tmpfs that holds the vectors but not the FAISS file: FAISS's write error."""
+    """120 frames x 512 floats (245 KB) into a 64 KiB tmpfs: numpy's short write; with an
+    approximate index, a tmpfs holding the vectors but not the FAISS file: FAISS's write error."""
     size = "64k" if search == "exact" else "400k"
     with mounted_tmpfs(tmp_path / "cache", size) as cache_dir:
         info = videoscout.open_video(rgb_video).info
