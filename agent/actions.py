@@ -2,7 +2,9 @@
 
 ``search`` (moments for a description), ``caption`` (what frames at given times show),
 ``describe`` (captions spread over a range), ``look`` (a question about frames at given times)
-and ``around`` (captions just before or after an earlier result). A failure the user or model
+``around`` (captions just before or after an earlier result), ``listen`` (passages of speech
+that match words), ``hear`` (what is said in a range) and ``read`` (the text on screen in a
+range). A failure the user or model
 caused (a time outside the video, an empty query) comes back as a ``refused`` step whose text
 says what is valid; programming errors propagate.
 """
@@ -158,6 +160,71 @@ def _around(action: dict, video, evidence: list[dict], turn: int) -> Outcome:
     return _describe({"start": start, "end": end, "frames": AROUND_FRAMES}, video, evidence, turn)
 
 
+def _listen(action: dict, video, evidence: list[dict], turn: int) -> Outcome:
+    query, k = action["query"], int(action.get("k", 5))
+    if not video.info.has_audio:
+        return _mute(evidence, turn, f'speech "{query}"', 0.0, video.info.duration)
+    hits = video.transcribe().find(query, k)
+    source = f'speech "{query}"'
+    items = [_said(evidence, turn, source, h.start, h.end, h.text, query=query) for h in hits]
+    text = f'listening for "{query}": {len(hits)} passage{"s" * (len(hits) != 1)}'
+    if hits:
+        text += " (" + ", ".join(ev.window(h.start, h.end) for h in hits[:3]) + ")"
+    return Outcome(_step("listen", text, query=query, found=len(hits)), items)
+
+
+def _hear(action: dict, video, evidence: list[dict], turn: int) -> Outcome:
+    start, end = _range(action, video)
+    source = f"transcript {ev.window(start, end)}"
+    if not video.info.has_audio:
+        return _mute(evidence, turn, source, start, end)
+    segments = video.transcribe().between(start, end)
+    items = [_said(evidence, turn, source, s.start, s.end, s.text) for s in segments]
+    if not segments:
+        # Silence is evidence too: "nothing is said here" rests on this range having been heard.
+        items.append(ev.add(evidence, turn, "silence", source, start=start, end=end, time=None,
+                            text="nothing said"))  # fmt: skip
+    said = f"{len(segments)} passage{'s' * (len(segments) != 1)}" if segments else "nothing said"
+    return Outcome(_step("hear", f"hearing {ev.window(start, end)}: {said}"), items)
+
+
+def _read(action: dict, video, evidence: list[dict], turn: int) -> Outcome:
+    start, end = _range(action, video)
+    spans = video.read_text().between(start, end)
+    source = f"on screen {ev.window(start, end)}"
+    items = [
+        ev.add(evidence, turn, "screen", source, start=s.start, end=s.end, time=None, text=s.text)
+        for s in spans
+    ]
+    shown = "; ".join(f'"{s.text}"' for s in spans[:3]) if spans else "no text"
+    return Outcome(_step("read", f"reading the screen {ev.window(start, end)}: {shown}"), items)
+
+
+def _mute(evidence: list[dict], turn: int, source: str, start: float, end: float) -> Outcome:
+    """A video without an audio track: said to the model as evidence, not as a failure."""
+    text = "the video has no audio track"
+    item = ev.add(evidence, turn, "silence", source, start=start, end=end, time=None, text=text,
+                  mute=True)  # fmt: skip
+    return Outcome(_step("hear", f"{source}: {text}"), [item])
+
+
+def _said(evidence: list[dict], turn: int, source: str, start, end, text, **extra) -> dict:
+    return ev.add(evidence, turn, "speech", source, start=start, end=end, time=None, text=text,
+                  **extra)  # fmt: skip
+
+
+def _range(action: dict, video) -> tuple[float, float]:
+    duration = video.info.duration
+    start = max(0.0, float(action["start"]))
+    end = min(duration, float(action["end"]))
+    if start >= duration or end <= start:
+        raise _Refused(
+            f"{ev.window(start, end)} is not a range inside the video (0:00-"
+            f"{format_time(duration)}); give start before end"
+        )
+    return start, end
+
+
 class _Refused(VideoscoutError):
     """An action the model asked for that cannot run as given."""
 
@@ -172,4 +239,7 @@ _ACTIONS = {
     "describe": _describe,
     "look": _look,
     "around": _around,
+    "listen": _listen,
+    "hear": _hear,
+    "read": _read,
 }

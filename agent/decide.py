@@ -1,11 +1,12 @@
 """One schema-constrained decision per step: the model picks the next action from a closed set.
 
 The schema has one branch per action (``search``, ``look``, ``describe``, ``around``,
-``answer``), with time patterns and length caps and no free-text answer field, so a small model
-cannot slip an invented answer into a search. It is bound as the one forced function
-``next_step`` (a llama.cpp grammar, an Ollama JSON schema, OpenAI's forced tool choice). A call
-a model writes as text in its own format is still read. An argument grounded in nothing (a time
-the user did not say and no tool returned) is refused back to the model.
+``listen``, ``hear``, ``read``, ``answer``), with time patterns and length caps and no
+free-text answer field, so a small model cannot slip an invented answer into a search. It is
+bound as the one forced function ``next_step`` (a llama.cpp grammar, an Ollama JSON schema,
+OpenAI's forced tool choice). A call a model writes as text in its own format is still read.
+An argument grounded in nothing (a time the user did not say and no tool returned) is refused
+back to the model.
 """
 
 from __future__ import annotations
@@ -58,13 +59,40 @@ class Around(BaseModel):
     direction: Literal["before", "after"]
 
 
+class Listen(BaseModel):
+    """Search what is said in the video (its speech) for words."""
+
+    action: Literal["listen"]
+    query: str = Field(min_length=2, max_length=80, description="Words that may be said.")
+    k: int = Field(default=5, ge=1, le=10)
+
+
+class Hear(BaseModel):
+    """Read what is said between two times (times from the evidence)."""
+
+    action: Literal["hear"]
+    start: _Time
+    end: _Time
+
+
+class Read(BaseModel):
+    """Read the text written on screen between two times (times from the evidence)."""
+
+    action: Literal["read"]
+    start: _Time
+    end: _Time
+
+
 class Answer(BaseModel):
     """The evidence is enough (or nothing more can be found): write the answer next."""
 
     action: Literal["answer"]
 
 
-Step = Annotated[Search | Look | Describe | Around | Answer, Field(discriminator="action")]
+Step = Annotated[
+    Search | Look | Describe | Around | Listen | Hear | Read | Answer,
+    Field(discriminator="action"),
+]
 _STEP = TypeAdapter(Step)
 
 
@@ -73,7 +101,8 @@ class NextStep(BaseModel):
 
 
 TOOL_NAME = "next_step"
-ACTIONS = ("search", "look", "describe", "around", "answer")
+ACTIONS = ("search", "look", "describe", "around", "listen", "hear", "read", "answer")
+_RANGES = ("describe", "hear", "read")  # actions over a start-end range
 
 
 def tool_spec() -> dict:
@@ -82,7 +111,7 @@ def tool_spec() -> dict:
         "type": "function",
         "function": {
             "name": TOOL_NAME,
-            "description": "Choose the next step: one of search, look, describe, around, answer.",
+            "description": f"Choose the next step: one of {', '.join(ACTIONS)}.",
             "parameters": NextStep.model_json_schema(),
         },
     }
@@ -133,7 +162,7 @@ def parse(message: AIMessage) -> tuple[dict | None, str | None]:
 def grounded(action: dict, question: str, evidence: list[dict]) -> str | None:
     """Why an action's times are not grounded, or None: every time must be one the user said
     or one inside what tools returned."""
-    if action["action"] not in ("look", "describe"):
+    if action["action"] not in ("look", *_RANGES):
         return None
     said = times_in(question)
     times = action["times"] if action["action"] == "look" else [action["start"], action["end"]]
@@ -159,7 +188,7 @@ def to_action(step: dict) -> dict | None:
         return None
     if kind == "look":
         return {**step, "times": [times_in(t)[0] for t in step["times"]]}
-    if kind == "describe":
+    if kind in _RANGES:
         return {**step, "start": times_in(step["start"])[0], "end": times_in(step["end"])[0]}
     return step
 
@@ -167,7 +196,7 @@ def to_action(step: dict) -> dict | None:
 def _valid_times(evidence: list[dict]) -> list[str]:
     out = []
     for e in evidence[-8:]:
-        if e["kind"] == "moment":
+        if e["kind"] in ev.WINDOWS:
             out.append(f"E{e['id']} {ev.window(e['start'], e['end'])}")
         elif e.get("time") is not None:
             out.append(f"E{e['id']} {format_time(e['time'])}")
@@ -181,7 +210,8 @@ def _explain(exc: ValidationError) -> str:
         problems.append(f"{where}: {error['msg']}")
     return (
         "invalid next_step: " + "; ".join(problems) + ". Valid: search{query,k}, "
-        "look{question,times}, describe{start,end}, around{evidence,direction}, answer{}"
+        "look{question,times}, describe{start,end}, around{evidence,direction}, "
+        "listen{query,k}, hear{start,end}, read{start,end}, answer{}"
     )
 
 

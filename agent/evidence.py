@@ -1,8 +1,9 @@
 """Evidence: what tools returned, as plain data, and the check that an answer's times rest on it.
 
-An item is a dict: ``id``, ``turn``, ``kind`` (moment, caption, look), ``source`` (the call
-that returned it), ``start``/``end`` (a search window, or the frame's own time for a frame),
-``time`` (the frame looked at, or a window's best frame) and ``text``. A time is supported when
+An item is a dict: ``id``, ``turn``, ``kind`` (moment, caption, look, speech, screen, silence),
+``source`` (the call that returned it), ``start``/``end`` (a search window, a passage of speech,
+a text's time on screen, or the frame's own time for a frame), ``time`` (the frame looked at,
+or a window's best frame) and ``text``. A time is supported when
 it lies inside a returned window or within ``FRAME_SLACK`` of a frame that was looked at.
 """
 
@@ -18,6 +19,8 @@ from .questions import CLOCK
 
 FRAME_SLACK = 1.0
 WINDOW_SLACK = 0.05
+# Kinds whose start-end is a stretch of time a tool returned (not one frame).
+WINDOWS = ("moment", "speech", "screen", "silence")
 
 # [1:02.00-1:10.50], 1:02–1:10, 1:23 (times in an answer are written M:SS or H:MM:SS)
 _SPAN = re.compile(rf"(?P<a>{CLOCK})(?:\s*(?:-|–|—|to)\s*(?P<b>{CLOCK}))?")
@@ -49,7 +52,7 @@ def supporting(evidence: list[dict], t: float) -> dict | None:
     windows = [
         e
         for e in latest
-        if e["kind"] == "moment" and e["start"] - WINDOW_SLACK <= t <= e["end"] + WINDOW_SLACK
+        if e["kind"] in WINDOWS and e["start"] - WINDOW_SLACK <= t <= e["end"] + WINDOW_SLACK
     ]
     if windows:
         return windows[0]
@@ -67,7 +70,7 @@ def _source_of(evidence: list[dict], start: float, end: float) -> dict | None:
     exact = [
         e
         for e in sorted(evidence, key=lambda e: -e["turn"])
-        if e["kind"] == "moment"
+        if e["kind"] in WINDOWS
         and abs(e["start"] - start) <= WINDOW_SLACK
         and abs(e["end"] - end) <= WINDOW_SLACK
     ]
@@ -127,6 +130,10 @@ def render(evidence: list[dict]) -> str:
     for e in evidence:
         if e["kind"] == "moment":
             where = f"{window(e['start'], e['end'])} best frame {format_time(e['time'])}"
+        elif e["kind"] in WINDOWS:
+            where = f'{window(e["start"], e["end"])} "{e["text"]}"'
+            lines.append(f"E{e['id']} {e['source']}: {where}")
+            continue
         else:
             where = f"frame at {format_time(e['time'])}"
         lines.append(f"E{e['id']} {e['source']}: {where}: {e.get('text', '')}".rstrip(": "))

@@ -28,6 +28,9 @@ AFTER_FRAMES = 6
 WHOLE_FRAMES = 12  # "describe the video": frames spread over all of it
 BEFORE_OFFSET = 1.0
 MERGE_GAP = 1.5
+HEAR_SECONDS = 8.0  # what is said "right after" something: the next few seconds of speech
+HEAR_SLACK = 1.0  # a passage starting this much before the moment still counts as after it
+SPEECH_WORDS = re.compile(r"\b(?:say|says|said|speak|spoken|talk|talks|narrat\w*|mention\w*)\b")
 
 _PLACE = re.compile(r"\s+(?:in|on|at|under|over|near|inside)\s+(?:the|a|an)\s+[\w ]+$")
 _SPLIT = re.compile(r"\s*(?:,|\band\b|\bwith\b|\bnext to\b|\bbeside\b)\s*")
@@ -47,6 +50,15 @@ def query_for(subject: str) -> str:
 
 def retrieval(intent: Intent, question: str) -> list[dict]:
     """The first actions for every question, before any model speaks."""
+    if intent.kind in ("said", "written") and intent.time is not None:
+        action = "hear" if intent.kind == "said" else "read"
+        start, end = (
+            _heard_from(intent.time),
+            intent.time + (HEAR_SECONDS if intent.kind == "said" else HEAR_SLACK),
+        )
+        return [{"action": action, "start": start, "end": end}]
+    if intent.kind == "spoken":
+        return [{"action": "listen", "query": intent.subject, "k": 5}]
     if intent.kind == "describe":
         frames = 6 if intent.start is not None else WHOLE_FRAMES
         return [{"action": "describe", "start": intent.start, "end": intent.end, "frames": frames}]
@@ -59,13 +71,21 @@ def retrieval(intent: Intent, question: str) -> list[dict]:
         actions.append({"action": "search", "query": query_for(intent.subject), "k": SEARCH_K})
     if intent.kind == "open" or not intent.subject:
         actions.append({"action": "search", "query": question.strip(" ?"), "k": 5})
+    if intent.kind == "said" or (intent.kind == "open" and SPEECH_WORDS.search(question.lower())):
+        actions.append({"action": "listen", "query": intent.subject or question.strip(" ?")})
     return actions
+
+
+def _heard_from(t: float) -> float:
+    return max(0.0, t - HEAR_SLACK)
 
 
 def next_action(intent: Intent, items: list[dict]) -> dict | None:
     """The next action for ``intent`` given this turn's evidence ``items``; None to answer."""
     kind = intent.kind
-    if kind in ("describe", "unclear"):
+    if kind in ("describe", "unclear", "spoken", "written") or (
+        kind == "said" and intent.subject is None
+    ):
         return None
     if kind == "at":
         if intent.ask and not _looked(items, intent.ask):
@@ -78,6 +98,14 @@ def next_action(intent: Intent, items: list[dict]) -> dict | None:
         if intent.ask and peaks and not _looked(items, intent.ask):
             return {"action": "look", "question": intent.ask, "times": peaks}
         return None
+    if kind == "said":
+        todo = _unverified(intent.subject, items)
+        if todo:
+            return {"action": "caption", "times": todo}
+        moment = _said_from(intent, items)
+        if moment is None or _heard(items, moment):
+            return None
+        return {"action": "hear", "start": _heard_from(moment), "end": moment + HEAR_SECONDS}
     if kind in ("after", "before") and intent.anchor:
         anchor = {"start": intent.anchor[0], "end": intent.anchor[1]}
     else:
@@ -151,6 +179,8 @@ def compose(intent: Intent, items: list[dict]) -> tuple[str, bool]:
         return "I could not look at that moment.", False
     if kind == "open":
         return _compose_open(intent, items)
+    if kind in ("said", "spoken", "written"):
+        return _compose_words(intent, items)
     not_found = f"I could not find {query_for(subject or 'it')} in the video."
     if kind in ("after", "before"):
         anchor = _anchor(intent, items)
@@ -265,6 +295,61 @@ def _compose_open(intent: Intent, items: list[dict]) -> tuple[str, bool]:
             line += f" ({answer['question']} {answer['text']})"
         lines.append(line)
     return "The best matching moments:\n" + "\n".join(lines), True
+
+
+def _said_from(intent: Intent, items: list[dict]) -> float | None:
+    """Where "what is said when X appears (or leaves)" starts listening: the first verified
+    appearance's start (or end); without one, the first passage that names X, which is where
+    a narrator says it appears."""
+    found = appearances(intent.subject, items)
+    if found:
+        return found[0]["end"] if intent.edge == "end" else found[0]["start"]
+    named = [e for e in items if e["kind"] == "speech" and e.get("query")]  # best first
+    if named and intent.edge != "end":
+        return named[0]["start"]
+    return None
+
+
+def _heard(items: list[dict], moment: float) -> bool:
+    return any(e["kind"] in ("speech", "silence") and e["source"].startswith("transcript") and
+               e["start"] >= _heard_from(moment) - 0.05 for e in items)  # fmt: skip
+
+
+def _compose_words(intent: Intent, items: list[dict]) -> tuple[str, bool]:
+    """What is said or written: quoted, with the times the passages were returned at."""
+    said = sorted((e for e in items if e["kind"] == "speech"), key=lambda e: e["start"])
+    mute = next((e for e in items if e["kind"] == "silence" and e.get("mute")), None)
+    if mute and intent.kind != "written":
+        return f"Nothing can be heard: {mute['text']}.", False
+    if intent.kind == "written":
+        shown = [e for e in items if e["kind"] == "screen"]
+        at = format_time(intent.time)
+        if not shown:
+            return f"I could not read any text on screen at {at}.", False
+        quotes = "; ".join(f'"{e["text"]}" {ev.window(e["start"], e["end"])}' for e in shown)
+        return f"On screen at {at}: {quotes}.", True
+    if intent.kind == "spoken":
+        if not said:
+            return f'I could not hear "{intent.subject}" in what is said.', False
+        ranked = [e for e in items if e["kind"] == "speech"][:3]
+        quotes = "; ".join(f'"{e["text"]}" {ev.window(e["start"], e["end"])}' for e in ranked)
+        return f"Said in the video: {quotes}.", True
+    if intent.subject is None:
+        moment, head = intent.time, f"At {format_time(intent.time)}"
+    else:
+        moment = _said_from(intent, items)
+        if moment is None:
+            return f"I could not find {query_for(intent.subject)} in the video.", False
+        verb = "leaves" if intent.edge == "end" else "appears"
+        head = f"Right after the {intent.subject} {verb} (at {format_time(moment)})"
+    heard = [e for e in said if e["source"].startswith("transcript")]
+    after = [e for e in heard if e["end"] > moment and e["start"] >= _heard_from(moment)]
+    after = after or [e for e in heard if e["end"] > moment]
+    if not after:
+        return f"{head}, I heard nothing said in the next {HEAR_SECONDS:.0f} s.", True
+    first = after[0]
+    quote = f'"{first["text"]}" {ev.window(first["start"], first["end"])}'
+    return f"{head}, you hear {quote}.", True
 
 
 def things(caption: str) -> list[str]:

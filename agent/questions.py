@@ -84,6 +84,37 @@ _SHAPES: list[tuple[str, re.Pattern]] = [
         ),
     ),  # noqa: E501
 ]
+# Questions about what is said, and about the text on screen.
+_SPEAKER = (
+    r"(?:the )?(?:narrator|speaker|voice|presenter|host|he|she|they|someone|somebody|anyone|people)"  # noqa: E501
+)
+_SAY = r"(?:say|says|said|tell|tells|told|mention|mentions|mentioned)"
+_EDGE = r"(?P<edge>appears|appeared|shows up|showed up|enters|entered|comes in|leaves|left|disappears|disappeared|exits|exited|goes away)"  # noqa: E501
+_SAID_AROUND = [
+    re.compile(
+        rf"^what (?:does|did|do) {_SPEAKER} {_SAY}"
+        rf" (?:right |just |immediately )?(?P<rel>after|when|as) {_X} {_EDGE}$"
+    ),
+    re.compile(
+        rf"^what (?:is|was) (?:said|spoken|heard|narrated)"
+        rf" (?:right |just |immediately )?(?P<rel>after|when|as) {_X} {_EDGE}$"
+    ),
+]
+_SAID_AT = re.compile(
+    rf"^what (?:does|did|do) {_SPEAKER} {_SAY}$|^what (?:is|was) (?:said|spoken|heard|narrated)$"
+)
+_SPOKEN = [
+    re.compile(rf"^(?:when|at what time|where) (?:does|did|do) {_SPEAKER} {_SAY} {_X}$"),
+    re.compile(rf"^(?:when|at what time) (?:is|was|are|were) {_X} (?:said|spoken|mentioned)$"),
+    re.compile(rf"^(?:does|did|do) {_SPEAKER} (?:ever )?{_SAY} {_X}$"),
+]
+_WRITTEN_AT = re.compile(
+    r"^what(?:'s| is| was| does| did)? (?:the )?(?:text|written|the text|writing|title|caption|"
+    r"sign|slide)(?: (?:is|was|does|did|says?|said|reads?|read))?(?: written| shown)?"
+    r"(?: on (?:the )?screen)?(?: say| read)?$"
+    r"|^what (?:is|was) written(?: on (?:the )?screen)?$"
+)
+_LEAVES = ("leaves", "left", "disappears", "disappeared", "exits", "exited", "goes away")
 _DESCRIBE = re.compile(
     rf"(?:between|from) (?P<a>{TIME}) (?:and|to|-|until) (?P<b>{TIME})"
     rf"|(?P<c>{TIME})\s*(?:-|–|to)\s*(?P<d>{TIME})"
@@ -122,9 +153,11 @@ _WH = re.compile(
 class Intent:
     """A question's reading. ``kind``: when, first, last, times, after, before, where, exists,
     at (a question about the frame at ``time``), describe (``start``-``end``; the whole video
-    without them), unclear ("it" with nothing before it), open (anything else). ``subject``
-    is the thing it names; ``ask`` the question to put to frames; ``anchor`` an earlier
-    answer's window a follow-up refers to."""
+    without them), said (what is said when ``subject`` appears, or leaves when ``edge`` is
+    "end"; or at ``time``), spoken (when words ``subject`` are said), written (the text on
+    screen at ``time``), unclear ("it" with nothing before it), open (anything else).
+    ``subject`` is the thing it names; ``ask`` the question to put to frames; ``anchor`` an
+    earlier answer's window a follow-up refers to."""
 
     kind: str
     subject: str | None = None
@@ -133,6 +166,7 @@ class Intent:
     start: float | None = None
     end: float | None = None
     anchor: tuple[float, float] | None = None
+    edge: str | None = None  # "start" or "end" of the subject's appearance, for said
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -171,6 +205,9 @@ def read(question: str, previous: dict | None = None) -> Intent:
         text = _PRONOUN.sub(f"the {head}", text)
     if _WHOLE.match(text):
         return Intent("describe", ask=text)
+    heard = _about_words(text)
+    if heard is not None:
+        return heard
     span = _DESCRIBE.search(text)
     if span:
         a, b = (span["a"], span["b"]) if span["a"] else (span["c"], span["d"])
@@ -198,6 +235,34 @@ def read(question: str, previous: dict | None = None) -> Intent:
     if _PRONOUN.search(text) and not previous and not _TIME_RE.search(text):
         return Intent("unclear", ask=text + "?")
     return Intent("open", subject=_named(text) or None, ask=text + "?")
+
+
+def _about_words(text: str) -> Intent | None:
+    """A question about what is said or written on screen, if ``text`` is one."""
+    for pattern in _SAID_AROUND:
+        match = pattern.match(text)
+        if match:
+            edge = "end" if match["edge"] in _LEAVES else "start"
+            return Intent("said", subject=subject_of(match["x"]), edge=edge)
+    at = _AT.search(text)
+    rest = " ".join((text[: at.start()] + text[at.end() :]).split()) if at else text
+    time = _time_or_none(at["t"]) if at else None
+    if _SAID_AT.match(rest) and time is not None:
+        return Intent("said", time=time)
+    if _WRITTEN_AT.match(rest) and time is not None:
+        return Intent("written", time=time)
+    for pattern in _SPOKEN:
+        match = pattern.match(text)
+        if match:
+            return Intent("spoken", subject=subject_of(match["x"].strip("'\"")))
+    return None
+
+
+def _time_or_none(text: str) -> float | None:
+    try:
+        return parse_time(_t(text))
+    except InvalidTimeError:
+        return None
 
 
 def _follow_up(text: str, previous: dict) -> Intent | None:

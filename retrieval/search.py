@@ -26,6 +26,10 @@ class Moment:
     end: float
     score: float
     peak: float
+    # Where it was found: "frames" (the picture), "speech" (what is said), "text" (on screen);
+    # ``quotes`` holds what was said or written there.
+    found_in: tuple[str, ...] = ("frames",)
+    quotes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -24,13 +24,17 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     echo "$wanted" > "$stamp"
 fi
 
-# ffprobe is only needed by the tests that check timestamps against FFmpeg.
-if ! command -v ffprobe >/dev/null 2>&1 && [ "${VIDEOSCOUT_SKIP_APT:-}" = "" ]; then
+# Debian tools the tests and the demo use: ffprobe checks timestamps against FFmpeg, espeak-ng
+# speaks the toy world's narration. videoscout itself needs neither.
+missing=()
+command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
+command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+if [ ${#missing[@]} -gt 0 ] && [ "${VIDEOSCOUT_SKIP_APT:-}" = "" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "setup: installing ffmpeg with apt-get" >&2
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null
+        echo "setup: installing ${missing[*]} with apt-get" >&2
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     else
-        echo "setup: ffprobe not found; install ffmpeg (e.g. apt-get install ffmpeg)" >&2
+        echo "setup: ${missing[*]} not found; install them (e.g. apt-get install ${missing[*]})" >&2
     fi
 fi
 export PATH="$PWD/.venv/bin:$PATH"

@@ -20,8 +20,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 import pytest  # noqa: E402
 
 from videoscout.models import register, registry, unregister  # noqa: E402
+from videoscout.ocr import register_ocr_engine, unregister_ocr_engine  # noqa: E402
+from videoscout.speech import register_asr, unregister_asr  # noqa: E402
 
-from fakes import ColourCaptioner, ColourEmbedder  # noqa: E402
+from fakes import ColourCaptioner, ColourEmbedder, ColourReader, ScriptedRecognizer  # noqa: E402
 from synthetic import colour_segments  # noqa: E402
 
 
@@ -62,6 +64,33 @@ def colour_captioner():
     register("fake:colour", lambda spec: instance, "captioner", "test fake")
     yield instance
     unregister("fake:colour", "captioner")
+
+
+@pytest.fixture
+def colour_reader():
+    """A fake OCR engine registered as ``fake:colour-ocr``: reads each frame's colour name."""
+    engine = ColourReader()
+    register_ocr_engine(engine.spec, lambda spec: engine, "test fake")
+    yield engine
+    unregister_ocr_engine(engine.spec)
+
+
+@pytest.fixture
+def narrator():
+    """A fake speech engine registered as ``fake:script``: it hears, in ``rgb_video``, a
+    narrator naming each colour as it appears."""
+    engine = ScriptedRecognizer(NARRATION)
+    register_asr(engine.spec, lambda spec: engine, "test fake")
+    yield engine
+    unregister_asr(engine.spec)
+
+
+NARRATION = [
+    (0.2, 1.4, "the screen turns red"),
+    (3.1, 4.2, "now it is green"),
+    (6.3, 7.5, "and here comes blue"),
+    (9.2, 10.6, "finally yellow"),
+]
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,8 @@ import numpy as np
 
 from videoscout.models.captioner import GREEDY, Captioner, Decoding
 from videoscout.models.embedder import ImageTextEmbedder
+from videoscout.ocr import OcrEngine, OcrLine
+from videoscout.speech import SAMPLE_RATE, Segment, SpeechRecognizer
 
 from synthetic import COLOURS
 
@@ -70,3 +72,40 @@ class ColourCaptioner(Captioner):
         self, images: np.ndarray, question: str, decoding: Decoding = GREEDY
     ) -> list[str]:
         return [nearest_colour(image) for image in images]
+
+
+class ColourReader(OcrEngine):
+    """Reads the name of a frame's colour as its one line of text; counts its calls."""
+
+    spec = "fake:colour-ocr"
+    identity = "fake:colour-ocr/1"
+
+    def __init__(self, fail_after: int | None = None) -> None:
+        self.calls = 0
+        self.fail_after = fail_after
+
+    def read(self, image: np.ndarray) -> list[OcrLine]:
+        if self.fail_after is not None and self.calls >= self.fail_after:
+            raise KeyboardInterrupt
+        self.calls += 1
+        mean = image[16:].reshape(-1, 3).mean(axis=0)  # below the frame-number marks
+        name = min(COLOURS, key=lambda c: np.abs(np.subtract(COLOURS[c], mean)).sum())
+        height, width = image.shape[:2]
+        return [OcrLine(name, (0.0, 0.0, float(width), float(height)), 0.99)]
+
+
+class ScriptedRecognizer(SpeechRecognizer):
+    """Hears the lines of a script, whatever the audio: each (start, end, text) line whose
+    start falls in the chunk it is given. Counts its calls."""
+
+    spec = "fake:script"
+    identity = "fake:script/1"
+
+    def __init__(self, lines: Sequence[tuple[float, float, str]]) -> None:
+        self.lines = list(lines)
+        self.calls = 0
+
+    def transcribe(self, samples: np.ndarray, offset: float) -> list[Segment]:
+        self.calls += 1
+        end = offset + len(samples) / SAMPLE_RATE
+        return [Segment(a, b, text) for a, b, text in self.lines if offset <= a < end]

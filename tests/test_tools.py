@@ -19,8 +19,16 @@ def tools(rgb_video, colour_model):
     return {tool.name: tool for tool in VideoToolkit(video=video).get_tools()}
 
 
-def test_toolkit_offers_info_search_captions_and_questions(tools):
-    assert set(tools) == {"video_info", "search_moments", "describe_segment", "ask_frames"}
+def test_toolkit_offers_info_search_captions_questions_speech_and_screen_text(tools):
+    assert set(tools) == {
+        "video_info",
+        "search_moments",
+        "describe_segment",
+        "ask_frames",
+        "search_speech",
+        "read_transcript",
+        "read_screen_text",
+    }
     assert tools["search_moments"].description == load_prompt("tools/search_moments")
     assert set(tools["search_moments"].args) == {"query", "k"}
 
@@ -84,3 +92,39 @@ def test_describe_segment_and_ask_frames(tools):
 def test_caption_tools_explain_bad_arguments(tools, name, args, expected):
     message = call(tools[name], args)
     assert message.status == "error" and expected in message.content
+
+
+@pytest.fixture
+def heard_tools(rgb_video, colour_model, narrator, colour_reader):
+    video = videoscout.open_video(
+        rgb_video, model="fake:colour", asr=narrator.spec, ocr=colour_reader.spec
+    )
+    return {tool.name: tool for tool in VideoToolkit(video=video).get_tools()}
+
+
+def test_speech_tools_search_and_read_what_is_said_with_times(heard_tools):
+    found = call(heard_tools["search_speech"], {"query": "blue", "k": 2})
+    assert found.status == "success"
+    assert found.content.splitlines()[1] == '1. 0:06.30-0:07.50 "and here comes blue"'
+    assert found.artifact[0]["start"] == 6.3
+    said = call(heard_tools["read_transcript"], {"start": "0:02", "end": 8})
+    assert [s["text"] for s in said.artifact] == ["now it is green", "and here comes blue"]
+    nothing = call(heard_tools["read_transcript"], {"start": 1.5, "end": 3.0})
+    assert nothing.content == "nothing is said in 0:01.50-0:03.00"
+
+
+def test_screen_text_tool_reads_what_is_written_in_a_range(heard_tools):
+    shown = call(heard_tools["read_screen_text"], {"start": 4, "end": 5})
+    assert shown.content == 'on screen in 0:04.00-0:05.00:\n0:03.00-0:06.00 "green"'
+    late = call(heard_tools["read_screen_text"], {"start": 30, "end": 31})
+    assert late.status == "error" and "outside the video" in late.content
+
+
+def test_speech_tools_on_a_video_without_audio_say_so(tmp_path, colour_model):
+    from synthetic import colour_segments
+
+    silent = colour_segments(tmp_path / "silent.mp4", [("red", 2)])
+    video = videoscout.open_video(silent, model="fake:colour")
+    tools = {tool.name: tool for tool in VideoToolkit(video=video).get_tools()}
+    message = call(tools["search_speech"], {"query": "red"})
+    assert message.status == "error" and "no audio" in message.content

@@ -43,14 +43,18 @@ class _Arguments(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class SearchMomentsInput(_Arguments):
-    query: str = Field(description="What is visible in the moment to find, in plain language.")
-    k: int = Field(
+def _how_many(things: str):
+    return Field(
         default=5,
         ge=1,
         le=MAX_MOMENTS,
-        description=f"How many moments to return, a whole number from 1 to {MAX_MOMENTS}.",
+        description=f"How many {things} to return, a whole number from 1 to {MAX_MOMENTS}.",
     )
+
+
+class SearchMomentsInput(_Arguments):
+    query: str = Field(description="What is visible in the moment to find, in plain language.")
+    k: int = _how_many("moments")
 
 
 class VideoInfoInput(BaseModel):
@@ -75,3 +79,13 @@ class AskFramesInput(_Arguments):
     )
     start: Time | None = Field(default=None, description="Or: start of a range to look at.")
     end: Time | None = Field(default=None, description="Or: end of that range.")
+
+
+class SearchSpeechInput(_Arguments):
+    query: str = Field(description="Words that may be said in the video.")
+    k: int = _how_many("passages")
+
+
+class TimeRangeInput(_Arguments):
+    start: Time = Field(description=f"Start time: {TIME_FORMS}.")
+    end: Time = Field(description="End time, in the same forms; after the start.")

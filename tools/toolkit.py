@@ -10,15 +10,24 @@ from pydantic import BaseModel, ConfigDict
 
 from videoscout import render
 from videoscout.api import Video
+from videoscout.describe import checked_range
 from videoscout.prompts import load_prompt
 
-from .schemas import AskFramesInput, DescribeSegmentInput, SearchMomentsInput, VideoInfoInput
+from .schemas import (
+    AskFramesInput,
+    DescribeSegmentInput,
+    SearchMomentsInput,
+    SearchSpeechInput,
+    TimeRangeInput,
+    VideoInfoInput,
+)
 from .tool_errors import explain_invalid_arguments, user_errors_to_model
 
 
 class VideoToolkit(BaseToolkit):
-    """``video_info``, ``search_moments``, ``describe_segment`` and ``ask_frames`` over one
-    ``Video`` (the last two use its captioner)."""
+    """``video_info``, ``search_moments``, ``describe_segment``, ``ask_frames``,
+    ``search_speech``, ``read_transcript`` and ``read_screen_text`` over one ``Video`` (with
+    its captioner, speech and OCR engines)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
     video: Video
@@ -29,6 +38,9 @@ class VideoToolkit(BaseToolkit):
             self._search_moments(),
             self._describe_segment(),
             self._ask_frames(),
+            self._search_speech(),
+            self._read_transcript(),
+            self._read_screen_text(),
         ]
 
     def _video_info(self) -> BaseTool:
@@ -68,6 +80,32 @@ class VideoToolkit(BaseToolkit):
             return render.frame_answer_text(answer), answer.to_dict()
 
         return _tool(ask_frames, AskFramesInput)
+
+    def _search_speech(self) -> BaseTool:
+        def search_speech(query: str, k: int = 5) -> tuple[str, list[dict]]:
+            with user_errors_to_model():
+                hits = self.video.transcribe().find(query, k)
+            return render.speech_hits_text(query, hits), [h.to_dict() for h in hits]
+
+        return _tool(search_speech, SearchSpeechInput)
+
+    def _read_transcript(self) -> BaseTool:
+        def read_transcript(start: float, end: float) -> tuple[str, list[dict]]:
+            with user_errors_to_model():
+                start, end = checked_range(start, end, self.video.info.duration)
+                segments = self.video.transcribe().between(start, end)
+            return render.transcript_text(start, end, segments), [s.to_dict() for s in segments]
+
+        return _tool(read_transcript, TimeRangeInput)
+
+    def _read_screen_text(self) -> BaseTool:
+        def read_screen_text(start: float, end: float) -> tuple[str, list[dict]]:
+            with user_errors_to_model():
+                start, end = checked_range(start, end, self.video.info.duration)
+                spans = self.video.read_text().between(start, end)
+            return render.screen_text(start, end, spans), [s.to_dict() for s in spans]
+
+        return _tool(read_screen_text, TimeRangeInput)
 
 
 def _tool(function, schema: type[BaseModel]) -> BaseTool:

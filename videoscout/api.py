@@ -6,10 +6,10 @@ from __future__ import annotations
 import inspect
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from . import arguments
 from .describe import (
@@ -25,23 +25,32 @@ from .errors import UsageError
 from .models import DEFAULT_MODEL, get_embedder
 from .models.captioner import GREEDY, Decoding
 from .models.registry import DEFAULT_CAPTIONER, get_captioner
+from .ocr.engines import DEFAULT_OCR
 from .retrieval import IndexCache, IndexResult, Moment, find_moments, load_or_build
 from .retrieval.build import Progress
 from .retrieval.captions import CaptionHit, search_captions
+from .retrieval.fusion import fuse, timed_moments
+from .speech.engines import DEFAULT_ASR
 from .timefmt import format_time
 from .video import FrameBatch, Sampling, VideoInfo, frame_at, open_source, probe
 
 if TYPE_CHECKING:
     from .agent.answer import AgentAnswer
     from .agent.video_agent import VideoAgent
+    from .ocr import VideoText
+    from .speech import Transcript
+
+T = TypeVar("T")
 
 
 class Video:
     """One video file: its metadata, its cached indexes, search and frame access.
 
-    The file is probed once, here. ``model`` and ``captioner`` default to ``VIDEOSCOUT_MODEL``
-    and ``VIDEOSCOUT_CAPTIONER``, as on the command line. One ``Video`` may serve parallel
-    calls (an agent's tools): an index asked for by two threads at once is built once.
+    The file is probed once, here. ``model``, ``captioner``, ``asr`` (speech) and ``ocr``
+    (on-screen text) default to ``VIDEOSCOUT_MODEL``, ``VIDEOSCOUT_CAPTIONER``,
+    ``VIDEOSCOUT_ASR`` and ``VIDEOSCOUT_OCR``, as on the command line. One ``Video`` may
+    serve parallel calls (an agent's tools): an index asked for by two threads at once is
+    built once.
     An argument of the wrong type raises ``TypeError``; a malformed or out-of-range one a
     ``UsageError`` (``InvalidTimeError`` for times), before any work starts.
 
@@ -59,21 +68,27 @@ class Video:
         sampling: Sampling | None = None,
         cache_dir: str | Path | None = None,
         backend: str | None = None,
+        asr: str | None = None,
+        ocr: str | None = None,
     ) -> None:
         model, captioner = arguments.spec(model, "model"), arguments.spec(captioner, "captioner")
+        asr, ocr = arguments.spec(asr, "asr"), arguments.spec(ocr, "ocr")
         sampling = arguments.sampling(sampling)
         self.info: VideoInfo = probe(arguments.video_path(path))
         self.path = self.info.path
         self.model = model or os.environ.get("VIDEOSCOUT_MODEL") or DEFAULT_MODEL
         self.captioner = captioner or os.environ.get("VIDEOSCOUT_CAPTIONER") or DEFAULT_CAPTIONER
+        self.asr = asr or os.environ.get("VIDEOSCOUT_ASR") or DEFAULT_ASR
+        self.ocr = ocr or os.environ.get("VIDEOSCOUT_OCR") or DEFAULT_OCR
         self.sampling = sampling or Sampling()
         self.cache = IndexCache(arguments.folder(cache_dir, "cache_dir"))
         self.backend = backend
-        self._indexes: dict[tuple[str, Sampling], IndexResult] = {}
-        # Guards the two dicts; each index has its own lock, held while it loads or builds, so
-        # that different indexes build side by side and the same one only once.
+        # Indexes, transcripts and on-screen text, by what they were made with. ``_lock`` guards
+        # the two dicts; each entry has its own lock, held while it loads or builds, so that
+        # different entries build side by side and the same one only once.
+        self._made: dict[tuple, object] = {}
         self._lock = threading.Lock()
-        self._building: dict[tuple[str, Sampling], threading.Lock] = {}
+        self._building: dict[tuple, threading.Lock] = {}
 
     @cached_property
     def fingerprint(self) -> str:
@@ -94,16 +109,10 @@ class Video:
         """The frame index for ``model`` and ``sampling``: from the cache, or built once."""
         model = arguments.spec(model, "model") or self.model
         sampling = arguments.sampling(sampling) or self.sampling
-        key = (model, sampling)
-        with self._lock:
-            if not force and key in self._indexes:
-                return self._indexes[key]
-            building = self._building.setdefault(key, threading.Lock())
-        with building:
-            with self._lock:
-                if not force and key in self._indexes:  # another thread built it meanwhile
-                    return self._indexes[key]
-            result = load_or_build(
+        return self._once(
+            ("index", model, sampling),
+            force,
+            lambda: load_or_build(
                 self.info,
                 get_embedder(model),
                 sampling,
@@ -112,9 +121,64 @@ class Video:
                 force=force,
                 progress=progress,
                 video_fp=self.fingerprint,
-            )
+            ),
+        )
+
+    def transcribe(
+        self, asr: str | None = None, *, force: bool = False, progress=None
+    ) -> Transcript:
+        """What is said, with times, by the speech engine ``asr`` (default: the video's):
+        transcribed once and cached; an interrupted run resumes. Raises ``NoAudioError`` when
+        the video has no audio track."""
+        from .speech import transcribe
+
+        asr = arguments.spec(asr, "asr") or self.asr
+        return self._once(
+            ("speech", asr),
+            force,
+            lambda: transcribe(
+                self.path,
+                asr,
+                cache_dir=self.cache.root,
+                force=force,
+                progress=progress,
+                video_fp=self.fingerprint,
+            ),
+        )
+
+    def read_text(self, ocr: str | None = None, *, force: bool = False, progress=None) -> VideoText:
+        """The text on screen (titles, slides, signs) as spans with times, read by the OCR
+        engine ``ocr`` (default: the video's) on the frames where the picture changed: read
+        once and cached."""
+        from .ocr import read_text
+
+        ocr = arguments.spec(ocr, "ocr") or self.ocr
+        return self._once(
+            ("text", ocr),
+            force,
+            lambda: read_text(
+                self.info,
+                ocr,
+                cache_dir=self.cache.root,
+                video_fp=self.fingerprint,
+                force=force,
+                progress=progress,
+            ),
+        )
+
+    def _once(self, key: tuple, force: bool, make: Callable[[], T]) -> T:
+        """``make()``'s result for ``key``, made once however many threads ask at a time."""
+        with self._lock:
+            if not force and key in self._made:
+                return self._made[key]
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
             with self._lock:
-                self._indexes[key] = result
+                if not force and key in self._made:  # another thread made it meanwhile
+                    return self._made[key]
+            result = make()
+            with self._lock:
+                self._made[key] = result
         return result
 
     def search(
@@ -124,14 +188,26 @@ class Video:
         *,
         model: str | None = None,
         progress: Progress | None = None,
+        within: str = "frames",
     ) -> list[Moment]:
-        """The ``k`` best moments for a plain-language ``query``, best first."""
+        """The ``k`` best moments for a plain-language ``query``, best first. ``within`` is
+        where to look: ``frames`` (the picture), ``speech`` (what is said), ``text`` (what is
+        written on screen) or ``all``, fused into one list; each moment says where it was found
+        and quotes what was said or written there."""
         query = arguments.text(query, "search query", "describe the moment to find")
         k = arguments.count(k, "k", 1, arguments.MAX_MOMENTS)
         model = arguments.spec(model, "model") or self.model
-        result = self.index(model=model, progress=progress)
-        vector = get_embedder(model).embed_texts([query])[0]
-        return find_moments(result.index, vector, k)
+        channels = arguments.channels(within)
+        ranked = {}
+        if "frames" in channels:
+            result = self.index(model=model, progress=progress)
+            vector = get_embedder(model).embed_texts([query])[0]
+            ranked["frames"] = find_moments(result.index, vector, k)
+        if "speech" in channels and (self.info.has_audio or channels == ("speech",)):
+            ranked["speech"] = timed_moments(self.transcribe().find(query, k), "speech")
+        if "text" in channels:
+            ranked["text"] = timed_moments(self.read_text().find(query, k), "text")
+        return ranked["frames"] if channels == ("frames",) else fuse(ranked, k)
 
     def caption(
         self,

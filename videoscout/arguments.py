@@ -144,3 +144,23 @@ def _kind(value: object) -> str:
     if len(shown) > 40:
         shown = shown[:37] + "..."
     return f"{type(value).__name__} {shown}"
+
+
+SEARCH_CHANNELS = ("frames", "speech", "text")
+
+
+def channels(value: object) -> tuple[str, ...]:
+    """Where to search: ``frames``, ``speech``, ``text``, ``all``, or several joined by commas
+    (``speech,text``); in that order, once each."""
+    if not isinstance(value, str):
+        raise TypeError(f"within must be a string such as 'frames' or 'all', not {_kind(value)}")
+    wanted = {w.strip().lower() for w in value.split(",") if w.strip()}
+    if "all" in wanted:
+        wanted = set(SEARCH_CHANNELS)
+    unknown = sorted(wanted - set(SEARCH_CHANNELS))
+    if unknown or not wanted:
+        raise UsageError(
+            f"cannot search in {value!r}: choose frames, speech, text or all (or several joined "
+            f"by commas, e.g. speech,text)"
+        )
+    return tuple(c for c in SEARCH_CHANNELS if c in wanted)

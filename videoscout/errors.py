@@ -58,3 +58,23 @@ class CacheError(VideoscoutError):
 
 class ChatModelError(VideoscoutError):
     """A chat model cannot be set up or reached: a missing extra, server or model name."""
+
+
+class UnknownOcrEngineError(UnknownModelError):
+    """An OCR engine spec names no engine; the message lists the valid ones."""
+
+
+class OcrEngineUnavailableError(ModelNotAvailableError):
+    """A known OCR engine whose program or package is not installed."""
+
+
+class MissingDependencyError(VideoscoutError):
+    """An optional package or system library that the chosen engine needs is not installed."""
+
+
+class NoAudioError(VideoscoutError):
+    """The video has no audio track, so there is nothing to transcribe."""
+
+
+class AudioDecodeError(VideoscoutError):
+    """The audio track exists but none of it could be decoded (corrupt or unsupported)."""

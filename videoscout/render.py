@@ -48,9 +48,18 @@ def span(start: float, end: float) -> str:
 
 
 def moment_line(m: Moment) -> str:
-    """``1. 0:03.00-0:06.00 (score 0.312, best frame at 0:04.00)``: one moment for a reader."""
-    best = format_time(m.peak)
-    return f"{m.rank}. {span(m.start, m.end)} (score {m.score:.3f}, best frame at {best})"
+    """``1. 0:03.00-0:06.00 (score 0.312, best frame at 0:04.00)``: one moment for a reader;
+    one found in speech or on-screen text says so and quotes it."""
+    return f"{m.rank}. {span(m.start, m.end)} (score {m.score:.3f}{_found(m, ', ', 'at ')})"
+
+
+def _found(m: Moment, sep: str, at: str = "") -> str:
+    """Where a moment was found: its best frame, and what was said or written there."""
+    parts = [f"best frame {at}{format_time(m.peak)}"] if "frames" in m.found_in else []
+    if m.found_in != ("frames",):
+        quotes = " | ".join(f'"{q}"' for q in m.quotes)
+        parts.append(f"in {'+'.join(m.found_in)}" + (f": {quotes}" if quotes else ""))
+    return "".join(f"{sep}{p}" for p in parts)
 
 
 def moments_text(query: str, moments: Sequence[Moment]) -> str:
@@ -62,15 +71,37 @@ def moments_text(query: str, moments: Sequence[Moment]) -> str:
 
 def moment_row(m: Moment) -> str:
     """``  1   12:04.00 - 12:09.00   score 0.312  best frame 12:06.00``: a terminal table row."""
-    return (
-        f"{m.rank:>3}  {format_time(m.start):>8} - {format_time(m.end):<8}  "
-        f"score {m.score:.3f}  best frame {format_time(m.peak)}"
-    )
+    head = f"{m.rank:>3}  {format_time(m.start):>8} - {format_time(m.end):<8}  score {m.score:.3f}"
+    return head + _found(m, "  ")
 
 
 def moments_table(title: str, query: str, model: str, moments: Sequence[Moment]) -> str:
     """``videoscout search``'s output: a heading naming the video, then one row per moment."""
     return "\n".join([f'{title}: "{query}" ({model})', *(moment_row(m) for m in moments)])
+
+
+def speech_hits_text(query: str, hits: Sequence) -> str:
+    """Passages of speech that match ``query``, each with its times, best first."""
+    if not hits:
+        return f'nothing said matches "{query}"'
+    lines = [f'{i}. {span(h.start, h.end)} "{h.text}"' for i, h in enumerate(hits, 1)]
+    return "\n".join([f'said, matching "{query}":', *lines])
+
+
+def transcript_text(start: float, end: float, segments: Sequence) -> str:
+    """What is said between ``start`` and ``end``: one passage a line, with its times."""
+    if not segments:
+        return f"nothing is said in {span(start, end)}"
+    lines = [f'{span(s.start, s.end)} "{s.text}"' for s in segments]
+    return "\n".join([f"said in {span(start, end)}:", *lines])
+
+
+def screen_text(start: float, end: float, spans: Sequence) -> str:
+    """The text on screen between ``start`` and ``end``: one text a line, with its times."""
+    if not spans:
+        return f"no text on screen in {span(start, end)}"
+    lines = [f'{span(s.start, s.end)} "{s.text}"' for s in spans]
+    return "\n".join([f"on screen in {span(start, end)}:", *lines])
 
 
 def caption_hits_text(hits: Sequence[CaptionHit]) -> str:

@@ -17,6 +17,8 @@ from .chat_commands import chat
 from .eval_commands import eval_captions
 from .models_commands import models, sample
 from .output import echo
+from .speech_commands import transcribe
+from .text_commands import read
 from .toy_commands import toy
 from .video_commands import index, info, search
 
@@ -67,7 +69,22 @@ def cli() -> None:
     """
 
 
-for command in (info, index, search, ask, chat, caption, vqa, eval_captions, models, sample, toy):
+COMMANDS = (
+    info,
+    index,
+    search,
+    transcribe,
+    read,
+    ask,
+    chat,
+    caption,
+    vqa,
+    eval_captions,
+    models,
+    sample,
+    toy,
+)
+for command in COMMANDS:
     cli.add_command(command)
 
 

@@ -27,12 +27,20 @@ def toy() -> None:
 @click.option("--seconds", default=600.0, show_default=True, help="Length of the video.")
 @click.option("--seed", default=0, show_default=True, help="Same seed, same video.")
 @click.option("--titles", is_flag=True, help="Overlay 'SCENE N' text at each scene's start.")
+@click.option(
+    "--narration",
+    is_flag=True,
+    help="Add a narrator who says what appears and leaves (needs espeak-ng); the words and "
+    "their times go into the truth.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the ground truth's summary as JSON.")
-def generate(output: Path, seconds: float, seed: int, titles: bool, as_json: bool) -> None:
+def generate(
+    output: Path, seconds: float, seed: int, titles: bool, narration: bool, as_json: bool
+) -> None:
     """Render a toy video (H.264 MP4) and its ground truth (OUTPUT with .json)."""
     from ..toy.generate import generate as write_video
 
-    video, truth_file = write_video(output, seconds, seed, titles=titles)
+    video, truth_file = write_video(output, seconds, seed, titles=titles, narration=narration)
     truth = json.loads(truth_file.read_text())
     events = truth["events"]
     if as_json:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .. import render
+from .. import arguments, render
 from ..api import Video
 from ..arguments import MAX_FPS, MAX_MOMENTS
 from ..models import DEFAULT_MODEL
@@ -150,15 +150,46 @@ def index(video, force, model, cache_dir, sampling, fps, backend, as_json) -> No
     is_flag=True,
     help="Also search the captions cached by `videoscout caption`, as text.",
 )
+@click.option(
+    "--in",
+    "within",
+    default="frames",
+    show_default=True,
+    metavar="WHERE",
+    help="Where to look: frames (the picture), speech (what is said), text (what is written "
+    "on screen), or all, fused into one list; or several joined by commas.",
+)
 @video_options
 def search(
-    video, query, k, thumbs, with_captions, model, cache_dir, sampling, fps, backend, as_json
+    video,
+    query,
+    k,
+    thumbs,
+    with_captions,
+    within,
+    model,
+    cache_dir,
+    sampling,
+    fps,
+    backend,
+    as_json,
 ) -> None:
     """Find the moments of a video that match a plain-language QUERY (put -- before a QUERY
     that starts with "-")."""
+    channels = arguments.channels(within)
     target = _open(video, model, cache_dir, sampling, fps, backend)
-    with index_progress(f"indexing {target.path.name}", not as_json) as progress:
-        moments = target.search(query, k, progress=progress)
+    name = target.path.name
+    # Each channel's slow first step gets its own bar; the search then reads the caches.
+    if "frames" in channels:
+        with index_progress(f"indexing {name}", not as_json) as progress:
+            target.index(progress=progress)
+    if "speech" in channels and (target.info.has_audio or channels == ("speech",)):
+        with index_progress(f"transcribing {name}", not as_json) as progress:
+            target.transcribe(progress=progress)
+    if "text" in channels:
+        with index_progress(f"reading text in {name}", not as_json) as progress:
+            target.read_text(progress=progress)
+    moments = target.search(query, k, within=within)
     hits = target.search_captions(query, k) if with_captions else []
     sheet = None
     if thumbs and moments:
@@ -173,9 +204,10 @@ def search(
             "video": str(target.path),
             "query": query,
             "model": model,
+            "in": list(channels),
             "moments": [m.to_dict() for m in moments],
             **({"caption_hits": [h.to_dict() for h in hits]} if with_captions else {}),
-            "index": _index_summary(target.index()),
+            **({"index": _index_summary(target.index())} if "frames" in channels else {}),
         }
         if sheet:
             report["contact_sheet"] = str(sheet)

@@ -102,7 +102,23 @@ def main(argv: list[str] | None = None) -> None:
     agent.add_argument(
         "--folder", type=Path, default=None, help="where the toy video goes [default: cache]"
     )
+    heard = parser.add_argument_group("speech and on-screen text")
+    heard.add_argument(
+        "--speech",
+        action="store_true",
+        help="measure speech on a narrated toy video instead: word error rate, word-time error, "
+        "spoken-phrase search R@1 (python -m videoscout.speech.evaluate has more options)",
+    )
+    heard.add_argument(
+        "--text",
+        action="store_true",
+        help="measure OCR of the 'SCENE N' titles instead: recall, time errors, frames/s "
+        "(python -m videoscout.ocr.evaluate has more options)",
+    )
     args = parser.parse_args(argv)
+    if args.speech or args.text:
+        _words(args)
+        return
     if args.agent:
         from .agent_eval import main as agent_main
 
@@ -111,6 +127,20 @@ def main(argv: list[str] | None = None) -> None:
     seconds = args.seconds if args.seconds is not None else EVAL_SECONDS
     report = evaluate(str(args.weights) if args.weights else None, args.seed, seconds)
     print(json.dumps(report, indent=2))
+
+
+def _words(args) -> None:
+    """``--speech`` / ``--text``: the speech and OCR evaluations on the same seed."""
+    seed = ["--seed", str(args.seed)]
+    seconds = ["--seconds", f"{args.seconds:g}"] if args.seconds is not None else []
+    if args.speech:
+        from ..speech.evaluate import main as speech_main
+
+        speech_main(seed + seconds)
+    if args.text:
+        from ..ocr.evaluate import main as text_main
+
+        text_main(seed + seconds)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from pathlib import Path
 import av
 
 from ..errors import UsageError
+from .narration import narrate
 from .render import render
 from .truth import ground_truth
 from .world import Timeline, make_timeline
@@ -31,10 +32,13 @@ def generate(
     fps: int = DEFAULT_FPS,
     side: int = DEFAULT_SIDE,
     titles: bool = False,
+    narration: bool = False,
 ) -> tuple[Path, Path]:
     """Render ``seconds`` of toy video to ``path`` and its ground truth beside it (.json).
 
-    ``titles`` overlays "SCENE N" text for each scene's first seconds (listed in the truth).
+    ``titles`` overlays "SCENE N" text for each scene's first seconds (listed in the truth);
+    ``narration`` adds an audio track speaking the events (its lines and word times in the
+    truth's ``narration``; needs espeak-ng).
     """
     if not 10 <= seconds <= 4 * 3600:
         raise UsageError(f"toy video length must be 10 s to 4 h, got {seconds} s")
@@ -47,8 +51,11 @@ def generate(
     truth = truth_path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _encode(timeline, path, fps, side, titles)
-        _write_atomic(truth, json.dumps(ground_truth(timeline, seed, fps, side, titles), indent=1))
+        spoken = _encode(timeline, path, fps, side, titles, narration)
+        data = ground_truth(timeline, seed, fps, side, titles)
+        if narration:
+            data["narration"] = spoken
+        _write_atomic(truth, json.dumps(data, indent=1))
     except OSError as exc:
         raise UsageError(
             f"cannot write {path}: {exc.strerror or exc}; choose a writable folder"
@@ -56,7 +63,9 @@ def generate(
     return path, truth
 
 
-def _encode(timeline: Timeline, path: Path, fps: int, side: int, titles: bool) -> None:
+def _encode(
+    timeline: Timeline, path: Path, fps: int, side: int, titles: bool, narration: bool = False
+) -> list[dict]:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".mp4")
     os.close(fd)
     try:
@@ -74,11 +83,13 @@ def _encode(timeline: Timeline, path: Path, fps: int, side: int, titles: bool) -
                 frame.pts = n
                 container.mux(stream.encode(frame))
             container.mux(stream.encode())
+        spoken = narrate(timeline, Path(tmp)) if narration else []
         _readable(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return spoken
 
 
 def _write_atomic(path: Path, text: str) -> None:
