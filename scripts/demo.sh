@@ -112,6 +112,39 @@ say "printf 'when does the $subject appear?\nand after that?\n' | videoscout cha
 printf 'when does the %s appear?\nand after that?\n' "$subject" |
     videoscout chat "$video" --model toy:coca --captioner toy:coca
 
+# Hearing and reading: a short toy video with a narrator (espeak-ng) and "SCENE N" titles.
+talk="$VIDEOSCOUT_CACHE_DIR/toy-talk.mp4"
+say videoscout toy generate "$talk" --seconds 90 --seed 7 --narration --titles
+videoscout toy generate "$talk" --seconds 90 --seed 7 --narration --titles >/dev/null
+
+say videoscout transcribe "$talk" --srt "${talk%.mp4}.srt"
+videoscout transcribe "$talk" --srt "${talk%.mp4}.srt"
+head -8 "${talk%.mp4}.srt"
+
+title=$(python -c 'import json, sys, videoscout.timefmt as t
+o = json.load(open(sys.argv[1]))["overlays"][1]; print(t.format_time(o["start"] + 1))' \
+    "${talk%.mp4}.json")
+say videoscout read "$talk" --at "$title"
+videoscout read "$talk" --at "$title"
+
+say videoscout search "$talk" "scene 2" --in all --model toy:coca -k 3
+videoscout search "$talk" "scene 2" --in all --model toy:coca -k 3
+
+question="what does the narrator say right after the small red diamond appears?"
+say videoscout ask "$talk" "$question"
+videoscout ask "$talk" "$question" --model toy:coca --captioner toy:coca
+python - "${talk%.mp4}.json" <<'PY'
+import json
+import sys
+
+from videoscout.timefmt import format_time
+
+truth = json.load(open(sys.argv[1]))
+line = next(n for n in truth["narration"] if n["text"].startswith("a small red diamond appears"))
+print(f"  truth: \"{line['text']}\" said at {format_time(line['start'])}-{format_time(line['end'])}")
+print("  (measured: python -m videoscout.toy.evaluate --speech --text)")
+PY
+
 echo
 echo "demo: toy world and toy model (toy:coca). For real videos use a real checkpoint, e.g."
 echo "  videoscout search movie.mp4 \"a bird falls from a tree\" --model clip:ViT-B-32/laion2b_s34b_b79k"
