@@ -1,6 +1,7 @@
 """Index-building throughput on a real film: overlap, speed-up over a naive loop, memory.
 
     python bench/index_throughput.py [--video PATH] [--model random:ViT-B-32] [--limit SECONDS]
+                                     [--decoders 1,2,15] [--json PATH]
 
 Every phase runs in a fresh process (multiprocessing "spawn"), so no phase inherits another's
 memory, warm caches or thread pools; each phase's peak RSS is measured from its start (the
@@ -13,8 +14,13 @@ Phases (on the device videoscout picks, CUDA when present, in the precision it p
 float16 on CUDA, bfloat16 on a CPU that multiplies it natively, else float32; unless marked
 float32):
   encode      frames of uniform 1 fps sampling, decoded beforehand (timed alone: the reader's
-              cost with no encoder beside it) and held in memory, then only embedded
-  index       the real pipeline (``load_or_build`` into a temporary cache), uniform 1 fps
+              cost with one decoder and no encoder beside it) and held in memory, then only
+              embedded
+  index       the real pipeline (``load_or_build`` into a temporary cache), uniform 1 fps,
+              with the decoders videoscout picks for this machine (``VIDEOSCOUT_DECODERS``
+              unset: one per core beside the encoder's)
+  index_dN    the same with N decoder processes (``VIDEOSCOUT_DECODERS=N``), for N = 1, 2 and
+              every core (``--decoders`` to choose)
   scene       the same with scene-aware sampling (``Sampling()``, the default)
   index_fp32  the real pipeline, uniform 1 fps, forced to float32: what the pipeline alone gains
   naive       OpenCV reads every frame, keeps one per second, open_clip's own preprocess and
@@ -24,6 +30,7 @@ float32):
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import resource
@@ -55,9 +62,51 @@ def _setup(model: str, dtype: str | None = None):
 
 
 def _cpu_seconds() -> float:
-    """CPU seconds of all this process's threads so far."""
+    """CPU seconds of all this process's threads so far, and of its children that ended (the
+    decoder processes, once a build is over)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _children_rss_mb() -> float:
+    """The RSS of this process's children (the decoder processes) now, summed, in MB; 0 where
+    there is no /proc."""
+    me, total = os.getpid(), 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (name)"
+            if int(fields[1]) != me:  # the parent's pid
+                continue
+            status = (stat.parent / "status").read_text().splitlines()
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        total += sum(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    return total / 1024
+
+
+class _ChildrenPeak:
+    """Samples the children's summed RSS every 50 ms while a phase runs (ru_maxrss would count
+    a spawned child's moment as a fork of this 1.5 GB process)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.05):
+            self.peak = max(self.peak, _children_rss_mb())
+
+    def __enter__(self) -> _ChildrenPeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def _rss_mb() -> tuple[float, float]:
@@ -115,7 +164,8 @@ def _measure(run, embedder) -> dict:
     cpu0 = _cpu_seconds()
     busy0 = _machine_busy()
     start = time.perf_counter()
-    result = run()
+    with _ChildrenPeak() as children:
+        result = run()
     if cuda:
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start
@@ -131,6 +181,7 @@ def _measure(run, embedder) -> dict:
             "rss_peak_is_phase": phase_peak,
             "gpu_peak": torch.cuda.max_memory_allocated() / 2**20 if cuda else None,
             "others": others,
+            "children_peak": children.peak,
         },
         **{
             "threads": torch.get_num_threads(),
@@ -175,12 +226,21 @@ def phase_encode(video: str, model: str, batch_size: int) -> dict:
 
 
 def phase_index(
-    video: str, model: str, batch_size: int, mode: str, dtype: str | None = None
+    video: str,
+    model: str,
+    batch_size: int,
+    mode: str,
+    dtype: str | None = None,
+    decoders: int | None = None,
 ) -> dict:
-    """The real pipeline: probe, decode + sample in a reader thread, embed, save the index."""
+    """The real pipeline: probe, decode + sample in a reader thread (or decoder processes),
+    embed, save the index. ``decoders``: how many decode (default: videoscout's choice)."""
     from videoscout.retrieval import IndexCache, load_or_build
     from videoscout.video import Sampling, probe
+    from videoscout.video.decoders import available_cores, decoder_count
 
+    if decoders is not None:
+        os.environ["VIDEOSCOUT_DECODERS"] = str(decoders)
     embedder = _setup(model, dtype)
     sampling = Sampling(mode=mode)
 
@@ -197,6 +257,9 @@ def phase_index(
                 "backend": manifest["backend"],
                 "reader": stats.reader_seconds,
                 "embed": stats.embed_seconds,
+                "decoders": stats.decoders,
+                "asked": decoder_count(),
+                "cores": available_cores(),
             }
 
         return _measure(run, embedder)
@@ -252,9 +315,11 @@ def phase_naive(video: str, model: str, batch_size: int) -> dict:
 
 
 def _in_subprocess(function, *args) -> dict:
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(1) as pool:
-        return pool.apply(function, args)
+    # Not a multiprocessing.Pool: its daemon workers may not start decoder processes.
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(function, *args).result()
 
 
 # -- the video -------------------------------------------------------------------------------
@@ -371,9 +436,44 @@ def report(video: Path, args: argparse.Namespace, phases: dict) -> None:
     )
     peaks = ", ".join(f"{k} {_peak(phases[k])}" for k in phases)
     print(f"  4. peak RSS MB per phase (each in its own process): {peaks}")
+    workers = ", ".join(
+        f"{k} {phases[k]['children_peak']:.0f}" for k in phases if phases[k].get("decoders", 1) > 1
+    )
+    if workers:
+        print(f"     decoder processes' peak RSS MB, all together: {workers}")
     if index["gpu_peak"] is not None:
         gpu = ", ".join(f"{k} {phases[k]['gpu_peak']:.0f}" for k in phases)
         print(f"     peak GPU MB per phase: {gpu}")
+    report_decoders(phases, args.video_seconds)
+
+
+def report_decoders(phases: dict, video_seconds: float) -> None:
+    """Index time with 1, 2, ... decoder processes against the floor each allows."""
+    encode = phases["encode"]
+    decode = encode["decode_seconds"]
+    print(
+        f"  5. decoders: index time (uniform 1 fps) against the floor max(encode, decode / "
+        f"decoders), encode {encode['seconds']:.2f} s, decode {decode:.2f} s (one decoder)"
+    )
+    print(
+        f"     {'decoders':>8}{'used':>6}{'index s':>9}{'floor s':>9}{'/ floor':>9}"
+        f"{'s per hour':>12}{'cpu s':>8}"
+    )
+    sweep = sorted((p["asked"], p) for k, p in phases.items() if k.startswith("index_d"))
+    for asked, phase in sweep:
+        floor = max(encode["seconds"], decode / asked)
+        hour = phase["seconds"] * 3600 / video_seconds
+        print(
+            f"     {asked:>8}{phase['decoders']:>6}{phase['seconds']:>9.2f}{floor:>9.2f}"
+            f"{phase['seconds'] / floor:>9.2f}{hour:>12.0f}{phase['cpu']:>8.1f}"
+        )
+    index = phases["index"]
+    print(
+        f"     videoscout's choice here: {index['decoders']} decoder(s) (of "
+        f"{index['cores']} cores), {index['seconds']:.2f} s for {video_seconds:.0f} s of "
+        f"video: {index['seconds'] * 3600 / video_seconds:.0f} s per hour"
+    )
+    print("     used: decoder processes that ran (1 = the reader thread; short videos stay 1)")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -382,19 +482,33 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--limit", type=float, help="only the first SECONDS of the video")
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument(
+        "--decoders",
+        type=lambda text: [int(n) for n in text.split(",")],
+        help="decoder counts to time the index with, e.g. 1,2,15 (default: 1, 2, the cores "
+        "beside the encoder's and every core)",
+    )
+    parser.add_argument("--json", type=Path, help="also write every phase's numbers here")
     args = parser.parse_args(argv)
+
+    from videoscout.video import probe
+    from videoscout.video.decoders import available_cores, decoder_count
 
     if args.video is None:
         from videoscout.samples import sample_path
 
         args.video = sample_path("bbb-full")
+    chosen = decoder_count()
+    sweep = sorted(set(args.decoders or (1, 2, chosen, available_cores())))
     with tempfile.TemporaryDirectory(prefix="vs-bench-") as scratch:
         video = args.video
         if args.limit:
             video = trimmed_copy(args.video, args.limit, Path(scratch))
+        args.video_seconds = probe(video).duration
+        index = (phase_index, str(video), args.model, args.batch_size, "uniform")
         plan = {
             "encode": (phase_encode, str(video), args.model, args.batch_size),
-            "index": (phase_index, str(video), args.model, args.batch_size, "uniform"),
+            **{f"index_d{n}": (*index, None, n) for n in sweep},
             "scene": (phase_index, str(video), args.model, args.batch_size, "scene"),
             "index_fp32": (
                 phase_index,
@@ -406,13 +520,28 @@ def main(argv: list[str] | None = None) -> None:
             ),
             "naive": (phase_naive, str(video), args.model, args.batch_size),
         }
+        if chosen not in sweep:
+            plan["index"] = index
         phases = {}
         print(f"load average {os.getloadavg()[0]:.2f} before the run", file=sys.stderr)
         for name, (function, *params) in plan.items():
             print(f"{name} ...", end=" ", flush=True, file=sys.stderr)
             phases[name] = _in_subprocess(function, *params)
             print(f"{phases[name]['seconds']:.1f} s", file=sys.stderr)
+        # The index as videoscout builds it here: the sweep's run with its own choice.
+        phases.setdefault("index", phases.get(f"index_d{chosen}"))
         report(args.video, args, phases)
+    if args.json:
+        summary = {
+            "video": str(args.video),
+            "video_seconds": args.video_seconds,
+            "model": args.model,
+            "batch_size": args.batch_size,
+            "cores": available_cores(),
+            "decoders_chosen": chosen,
+            "phases": phases,
+        }
+        args.json.write_text(json.dumps(summary, indent=1))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ decoded at the stored size and turned upright.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 
 import av
@@ -42,6 +43,11 @@ class PyAVSource(FrameSource):
         self._position = -1  # index of the last frame the decoder returned
         if len(self.timestamps) == 0:
             raise VideoOpenError(f"{info.path} contains no video frames")
+
+    @property
+    def decode_size(self) -> tuple[int, int]:
+        """(width, height) frames are decoded at before being turned upright."""
+        return self._stored_size
 
     @cached_property
     def _packets(self) -> Packets:
@@ -88,52 +94,49 @@ class PyAVSource(FrameSource):
 
     def _decode_in_order(self, indices: np.ndarray) -> Iterator[np.ndarray]:
         """Images of strictly ascending ``indices``, decoded sequentially."""
-        wanted = self._pts[indices]
-        send, exact = self._decode_plan(wanted)
-        position = {int(pts): i for i, pts in enumerate(self._packets.pts)}
+        plan = self.in_order_plan(indices)
+        position = {int(pts): i for i, pts in enumerate(plan.pts)}
         done = 0
         with av.open(str(self.info.path)) as container:
             stream = video_stream(container)
             stream.thread_type = "AUTO"
             if self._threads:
                 stream.codec_context.thread_count = self._threads
+            packets = container.demux(stream)
             try:
-                for frame in _decode_planned(container, stream, position, send, exact):
+                for frame in decode_planned(packets, stream.codec_context, position, plan):
                     # A frame the pass did not produce (a damaged stream) comes the slow way.
-                    while done < len(wanted) and frame.pts is not None and wanted[done] < frame.pts:
+                    while done < len(indices) and passed(plan.wanted[done], frame):
                         yield self._decode_at(int(indices[done]))
                         done += 1
-                    if done < len(wanted) and frame.pts == wanted[done]:
-                        yield self._image(frame)
+                    if done < len(indices) and frame.pts == plan.wanted[done]:
+                        yield picture(frame, self._stored_size, self.info.rotation)
                         done += 1
-                    if done == len(wanted):
+                    if done == len(indices):
                         return
             except av.FFmpegError as exc:
                 when = self.timestamps[indices[min(done, len(indices) - 1)]]
-                raise VideoDecodeError(
-                    f"{self.info.path} could not be decoded near {when:.2f}s ({exc}): the file "
-                    f"looks truncated or corrupt; re-download it, or rewrite its index with "
-                    f"`ffmpeg -i IN -c copy OUT.mp4`"
-                ) from None
+                raise VideoDecodeError(decode_failure(self.info.path, when, exc)) from None
         for index in indices[done:]:
             yield self._decode_at(int(index))
 
-    def _decode_plan(self, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per packet in decode order: (decode it at all, decode it even if nothing refers to it).
+    def in_order_plan(self, indices: np.ndarray) -> DecodePlan:
+        """What the in-order pass over strictly ascending ``indices`` decodes.
 
         A GOP is decoded from its keyframe up to its last wanted packet; the packets after that
         are dropped. Not when some GOP starts with frames shown before its keyframe (an "open"
         GOP): those refer to the previous GOP, which must then be decoded to its end.
         """
+        wanted = self._pts[indices]
         pts, key = self._packets.pts, self._packets.key
         exact = np.isin(pts, wanted)
         gop = np.cumsum(key)  # 0 for packets before the first keyframe
         in_gop = gop > 0
         if np.any(pts[in_gop] < pts[key][gop[in_gop] - 1]):
-            return np.ones(len(pts), bool), exact
+            return DecodePlan(pts, key, np.ones(len(pts), bool), exact, wanted)
         last = np.full(gop[-1] + 1, -1)
         np.maximum.at(last, gop[exact], np.flatnonzero(exact))
-        return np.arange(len(pts)) <= last[gop], exact
+        return DecodePlan(pts, key, np.arange(len(pts)) <= last[gop], exact, wanted)
 
     def _decode_at(self, index: int) -> np.ndarray:
         if not 0 <= index < len(self._pts):
@@ -148,24 +151,17 @@ class PyAVSource(FrameSource):
                 if frame.pts is None or frame.pts < target:
                     continue
                 self._position = int(np.searchsorted(self._pts, frame.pts))
-                return self._image(frame)
+                return picture(frame, self._stored_size, self.info.rotation)
         except av.FFmpegError as exc:
             self._decoder = None
             raise VideoDecodeError(
-                f"{self.info.path} could not be decoded near {self.timestamps[index]:.2f}s "
-                f"({exc}): the file looks truncated or corrupt; re-download it, or rewrite its "
-                f"index with `ffmpeg -i IN -c copy OUT.mp4`"
+                decode_failure(self.info.path, self.timestamps[index], exc)
             ) from None
         self._decoder = None
         raise VideoDecodeError(
             f"{self.info.path} ends before frame {index} ({self.timestamps[index]:.2f}s) that its "
             f"index lists: the file looks truncated; re-download or re-encode it"
         )
-
-    def _image(self, frame: av.VideoFrame) -> np.ndarray:
-        width, height = self._stored_size
-        image = frame.to_ndarray(width=width, height=height, format="rgb24")
-        return upright(image, self.info.rotation)
 
     def _seek(self, index: int) -> None:
         """Point the decoder at the keyframe before frame ``index``.
@@ -193,28 +189,57 @@ class PyAVSource(FrameSource):
         self._container.close()
 
 
-def _decode_planned(
-    container: av.container.InputContainer,
-    stream: av.VideoStream,
+@dataclass(frozen=True)
+class DecodePlan:
+    """The in-order pass over some frames: per packet in decode order, whether to decode it at
+    all (``send``) and whether to decode it even if nothing refers to it (``exact``)."""
+
+    pts: np.ndarray  # (N,) int64, every packet's
+    key: np.ndarray  # (N,) bool
+    send: np.ndarray  # (N,) bool
+    exact: np.ndarray  # (N,) bool
+    wanted: np.ndarray  # (M,) int64 ascending: the pts of the frames asked for
+
+
+def decode_planned(
+    packets: Iterable[av.Packet],
+    codec: av.VideoCodecContext,
     position: dict[int, int],
-    send: np.ndarray,
-    exact: np.ndarray,
+    plan: DecodePlan,
 ) -> Iterator[av.VideoFrame]:
-    """Frames in presentation order from the packets ``send`` marks; unless ``exact`` marks a
-    packet, the decoder skips it when no other frame refers to it (FFmpeg's ``NONREF``)."""
-    codec = stream.codec_context
+    """Frames in presentation order from the ``packets`` that ``plan`` sends (``position`` maps
+    a packet's pts to its row in the plan); unless the plan marks a packet exact, the decoder
+    skips it when no other frame refers to it (FFmpeg's ``NONREF``)."""
     decoding = False
-    for packet in container.demux(stream):
+    for packet in packets:
         index = position.get(packet.pts) if packet.size else None
         if index is None:
             continue
-        if not send[index]:
+        if not plan.send[index]:
             if decoding:  # end of the needed part of a GOP: drain, then resume at a keyframe
                 yield from codec.decode(None)
                 codec.flush_buffers()
                 decoding = False
             continue
         decoding = True
-        codec.skip_frame = "DEFAULT" if exact[index] else "NONREF"
+        codec.skip_frame = "DEFAULT" if plan.exact[index] else "NONREF"
         yield from codec.decode(packet)
     yield from codec.decode(None)
+
+
+def picture(frame: av.VideoFrame, size: tuple[int, int], rotation: int) -> np.ndarray:
+    """``frame`` as an RGB array of stored ``size`` (width, height), turned upright."""
+    width, height = size
+    return upright(frame.to_ndarray(width=width, height=height, format="rgb24"), rotation)
+
+
+def decode_failure(path: object, when: float, exc: Exception) -> str:
+    return (
+        f"{path} could not be decoded near {when:.2f}s ({exc}): the file looks truncated or "
+        f"corrupt; re-download it, or rewrite its index with `ffmpeg -i IN -c copy OUT.mp4`"
+    )
+
+
+def passed(wanted: int, frame: av.VideoFrame) -> bool:
+    """Whether the pass is already beyond the frame shown at ``wanted``."""
+    return frame.pts is not None and wanted < frame.pts
