@@ -166,7 +166,10 @@ def _listen(action: dict, video, evidence: list[dict], turn: int) -> Outcome:
         return _mute(evidence, turn, f'speech "{query}"', 0.0, video.info.duration)
     hits = video.transcribe().find(query, k)
     source = f'speech "{query}"'
-    items = [_said(evidence, turn, source, h.start, h.end, h.text, query=query) for h in hits]
+    items = [
+        _said(evidence, turn, source, h.start, h.end, h.text, query=query, score=h.score)
+        for h in hits
+    ]
     text = f'listening for "{query}": {len(hits)} passage{"s" * (len(hits) != 1)}'
     if hits:
         text += " (" + ", ".join(ev.window(h.start, h.end) for h in hits[:3]) + ")"
@@ -179,11 +182,13 @@ def _hear(action: dict, video, evidence: list[dict], turn: int) -> Outcome:
     if not video.info.has_audio:
         return _mute(evidence, turn, source, start, end)
     segments = video.transcribe().between(start, end)
-    items = [_said(evidence, turn, source, s.start, s.end, s.text) for s in segments]
+    items = [
+        _said(evidence, turn, source, s.start, s.end, s.text, heard_from=start) for s in segments
+    ]
     if not segments:
         # Silence is evidence too: "nothing is said here" rests on this range having been heard.
         items.append(ev.add(evidence, turn, "silence", source, start=start, end=end, time=None,
-                            text="nothing said"))  # fmt: skip
+                            text="nothing said", heard_from=start))  # fmt: skip
     said = f"{len(segments)} passage{'s' * (len(segments) != 1)}" if segments else "nothing said"
     return Outcome(_step("hear", f"hearing {ev.window(start, end)}: {said}"), items)
 
@@ -215,14 +220,14 @@ def _said(evidence: list[dict], turn: int, source: str, start, end, text, **extr
 
 def _range(action: dict, video) -> tuple[float, float]:
     duration = video.info.duration
-    start = max(0.0, float(action["start"]))
-    end = min(duration, float(action["end"]))
-    if start >= duration or end <= start:
+    start, end = float(action["start"]), float(action["end"])
+    if end <= start:
+        raise _Refused(f"{ev.window(start, end)} ends before it starts; give start before end")
+    if start >= duration or end <= 0:
         raise _Refused(
-            f"{ev.window(start, end)} is not a range inside the video (0:00-"
-            f"{format_time(duration)}); give start before end"
+            f"{ev.window(start, end)} is outside the video (it runs 0:00-{format_time(duration)})"
         )
-    return start, end
+    return max(0.0, start), min(duration, end)
 
 
 class _Refused(VideoscoutError):

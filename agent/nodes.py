@@ -139,11 +139,14 @@ def verify(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
     return update
 
 
-def fallback(state: AgentState) -> dict:
+def fallback(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
     """The model's answer could not be verified: answer from the evidence alone."""
     update = _fresh(state)
     update["draft"], update["found"] = _composed(Intent.from_dict(state["intent"]), state)
-    update["notes"].append("answer rebuilt from the evidence: the model's cited unsupported times")
+    if runtime.context.llm is not None:
+        update["notes"].append(
+            "answer rebuilt from the evidence: the model cited unsupported times"
+        )
     return update
 
 

@@ -30,6 +30,7 @@ BEFORE_OFFSET = 1.0
 MERGE_GAP = 1.5
 HEAR_SECONDS = 8.0  # what is said "right after" something: the next few seconds of speech
 HEAR_SLACK = 1.0  # a passage starting this much before the moment still counts as after it
+SPOKEN_SHARE = 0.5  # passages scoring under this share of the best share only common words
 SPEECH_WORDS = re.compile(r"\b(?:say|says|said|speak|spoken|talk|talks|narrat\w*|mention\w*)\b")
 
 _PLACE = re.compile(r"\s+(?:in|on|at|under|over|near|inside)\s+(?:the|a|an)\s+[\w ]+$")
@@ -311,8 +312,9 @@ def _said_from(intent: Intent, items: list[dict]) -> float | None:
 
 
 def _heard(items: list[dict], moment: float) -> bool:
-    return any(e["kind"] in ("speech", "silence") and e["source"].startswith("transcript") and
-               e["start"] >= _heard_from(moment) - 0.05 for e in items)  # fmt: skip
+    """Whether what is said from ``moment`` on was heard already (passages, or silence)."""
+    start = _heard_from(moment)
+    return any(abs(e.get("heard_from", -1.0) - start) < 0.05 for e in items)
 
 
 def _compose_words(intent: Intent, items: list[dict]) -> tuple[str, bool]:
@@ -321,21 +323,23 @@ def _compose_words(intent: Intent, items: list[dict]) -> tuple[str, bool]:
     mute = next((e for e in items if e["kind"] == "silence" and e.get("mute")), None)
     if mute and intent.kind != "written":
         return f"Nothing can be heard: {mute['text']}.", False
+    # The user's own time is not repeated: only times tools returned are written.
     if intent.kind == "written":
         shown = [e for e in items if e["kind"] == "screen"]
-        at = format_time(intent.time)
         if not shown:
-            return f"I could not read any text on screen at {at}.", False
+            return "I could not read any text on screen there.", False
         quotes = "; ".join(f'"{e["text"]}" {ev.window(e["start"], e["end"])}' for e in shown)
-        return f"On screen at {at}: {quotes}.", True
+        return f"The text on screen: {quotes}.", True
     if intent.kind == "spoken":
-        if not said:
+        ranked = [e for e in items if e["kind"] == "speech"]  # best first
+        best = max((e.get("score", 0.0) for e in ranked), default=0.0)
+        ranked = [e for e in ranked if e.get("score", 0.0) >= SPOKEN_SHARE * best][:3]
+        if not ranked:
             return f'I could not hear "{intent.subject}" in what is said.', False
-        ranked = [e for e in items if e["kind"] == "speech"][:3]
         quotes = "; ".join(f'"{e["text"]}" {ev.window(e["start"], e["end"])}' for e in ranked)
         return f"Said in the video: {quotes}.", True
     if intent.subject is None:
-        moment, head = intent.time, f"At {format_time(intent.time)}"
+        moment, head = intent.time, "You hear"
     else:
         moment = _said_from(intent, items)
         if moment is None:
@@ -346,10 +350,12 @@ def _compose_words(intent: Intent, items: list[dict]) -> tuple[str, bool]:
     after = [e for e in heard if e["end"] > moment and e["start"] >= _heard_from(moment)]
     after = after or [e for e in heard if e["end"] > moment]
     if not after:
+        if intent.subject is None:
+            return "I heard nothing said there.", True
         return f"{head}, I heard nothing said in the next {HEAR_SECONDS:.0f} s.", True
     first = after[0]
     quote = f'"{first["text"]}" {ev.window(first["start"], first["end"])}'
-    return f"{head}, you hear {quote}.", True
+    return (f"You hear {quote}." if intent.subject is None else f"{head}, you hear {quote}."), True
 
 
 def things(caption: str) -> list[str]:

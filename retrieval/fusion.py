@@ -56,7 +56,9 @@ def _add(fused: list[dict], channel: str, moment: Moment, share: float) -> None:
                 m,
                 start=min(m.start, moment.start),
                 end=max(m.end, moment.end),
-                found_in=(*m.found_in, channel),
+                # The best frame is the picture's; speech and text have none of their own.
+                peak=moment.peak if channel == "frames" else m.peak,
+                found_in=tuple(c for c in CHANNELS if c in (*m.found_in, channel)),
                 quotes=(*m.quotes, *moment.quotes),
             )
             f["score"] += share

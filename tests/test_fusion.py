@@ -80,3 +80,48 @@ def test_the_cli_labels_where_each_moment_was_found(
     assert report["moments"][0]["quotes"] == ["green"]
     bad = runner.invoke(cli, ["search", str(rgb_video), "green", "--in", "audio"])
     assert bad.exit_code == 2 and "frames, speech, text or all" in bad.output
+
+
+def test_a_merged_moment_takes_its_best_frame_from_the_picture_and_lists_channels_in_order():
+    speech_first = said((10, 12, "the red car", 3.0))
+    fused = fuse({"speech": speech_first, "frames": [Moment(1, 9, 14, 0.4, 13.0)]}, k=1)
+    assert fused[0].peak == 13.0 and fused[0].found_in == ("frames", "speech")
+
+
+def test_one_channel_keeps_its_own_scores_and_a_list_of_channels_is_accepted(
+    rgb_video, colour_model, colour_reader, narrator
+):
+    video = videoscout.open_video(
+        rgb_video, model="fake:colour", ocr=colour_reader.spec, asr=narrator.spec
+    )
+    heard = video.search("comes blue", within="speech")
+    assert heard[0].quotes == ("and here comes blue",) and heard[0].score > 1.0  # BM25
+    both = video.search("blue", within=["speech", "text"])
+    assert both[0].found_in == ("speech", "text")
+
+
+def test_screen_text_and_transcript_take_times_as_text_and_check_them(
+    rgb_video, colour_model, colour_reader, narrator
+):
+    from videoscout.errors import InvalidTimeError
+
+    video = videoscout.open_video(rgb_video, ocr=colour_reader.spec, asr=narrator.spec)
+    text = video.read_text()
+    assert [s.text for s in text.at("0:04")] == ["green"]
+    assert [s.text for s in text.between("0:02", 7)] == ["red", "green", "blue"]
+    with pytest.raises(InvalidTimeError, match="outside the video"):
+        text.at(99)
+    said = video.transcribe().between("0:02", 8)
+    assert [s.text for s in said] == ["now it is green", "and here comes blue"]
+    with pytest.raises(TypeError):
+        text.find(123)
+
+
+def test_a_search_that_finds_nothing_says_so(rgb_video, colour_model, colour_reader, monkeypatch):
+    monkeypatch.setenv("VIDEOSCOUT_OCR", colour_reader.spec)
+    out = CliRunner().invoke(cli, ["search", str(rgb_video), "purple", "--in", "text"])
+    assert out.exit_code == 0
+    assert out.output.splitlines() == [
+        f'rgb.mp4: "purple" ({colour_reader.spec})',
+        "  no moments found",
+    ]

@@ -3,7 +3,7 @@
 from .agent.answer import AgentAnswer, Citation, Step
 from .api import Video, ask, look, open_video, search
 from .describe import Caption, Description, FrameAnswer
-from .errors import VideoscoutError
+from .errors import InvalidTimeError, UsageError, VideoscoutError
 from .retrieval import Moment
 from .version import __version__
 from .video import Sampling, VideoInfo
@@ -17,6 +17,8 @@ __all__ = [
     "FrameAnswer",
     "Moment",
     "Sampling",
+    "InvalidTimeError",
+    "UsageError",
     "Video",
     "VideoInfo",
     "VideoscoutError",

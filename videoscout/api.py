@@ -192,8 +192,10 @@ class Video:
     ) -> list[Moment]:
         """The ``k`` best moments for a plain-language ``query``, best first. ``within`` is
         where to look: ``frames`` (the picture), ``speech`` (what is said), ``text`` (what is
-        written on screen) or ``all``, fused into one list; each moment says where it was found
-        and quotes what was said or written there."""
+        written on screen) or ``all`` (or several, in a list or joined by commas), fused into
+        one list by reciprocal rank fusion; each moment says where it was found and quotes what
+        was said or written there. ``score`` is a cosine similarity for frames alone, a BM25
+        score for speech or text alone, and the fused score otherwise."""
         query = arguments.text(query, "search query", "describe the moment to find")
         k = arguments.count(k, "k", 1, arguments.MAX_MOMENTS)
         model = arguments.spec(model, "model") or self.model
@@ -207,7 +209,9 @@ class Video:
             ranked["speech"] = timed_moments(self.transcribe().find(query, k), "speech")
         if "text" in channels:
             ranked["text"] = timed_moments(self.read_text().find(query, k), "text")
-        return ranked["frames"] if channels == ("frames",) else fuse(ranked, k)
+        if len(ranked) == 1:  # one channel: its own ranking and scores
+            return next(iter(ranked.values()))[:k]
+        return fuse(ranked, k)
 
     def caption(
         self,

@@ -78,12 +78,16 @@ def caption_interval(value: object, span: float) -> float:
     return every
 
 
+_SPEC_EXAMPLES = {"asr": "sphinx:en-us", "ocr": "rapidocr", "captioner": "toy:coca"}
+
+
 def spec(value: object, name: str) -> str | None:
     """A model spec string, or None for the default."""
     if value is not None and not isinstance(value, str):
+        example = _SPEC_EXAMPLES.get(name, "clip:ViT-B-32/laion2b_s34b_b79k")
         raise TypeError(
-            f"{name} must be a spec string such as 'clip:ViT-B-32/laion2b_s34b_b79k' (see "
-            f"`videoscout models`), not {_kind(value)}"
+            f"{name} must be a spec string such as {example!r} (see `videoscout models`), not "
+            f"{_kind(value)}"
         )
     return value
 
@@ -150,11 +154,18 @@ SEARCH_CHANNELS = ("frames", "speech", "text")
 
 
 def channels(value: object) -> tuple[str, ...]:
-    """Where to search: ``frames``, ``speech``, ``text``, ``all``, or several joined by commas
-    (``speech,text``); in that order, once each."""
-    if not isinstance(value, str):
-        raise TypeError(f"within must be a string such as 'frames' or 'all', not {_kind(value)}")
-    wanted = {w.strip().lower() for w in value.split(",") if w.strip()}
+    """Where to search: ``frames``, ``speech``, ``text``, ``all``, or several, joined by commas
+    (``"speech,text"``) or in a list; in that order, once each."""
+    if isinstance(value, str):
+        names = value.split(",")
+    elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        names = list(value)
+    else:
+        raise TypeError(
+            f"within must be a string such as 'frames' or 'all', or a list of them, not "
+            f"{_kind(value)}"
+        )
+    wanted = {w.strip().lower() for w in names if w.strip()}
     if "all" in wanted:
         wanted = set(SEARCH_CHANNELS)
     unknown = sorted(wanted - set(SEARCH_CHANNELS))

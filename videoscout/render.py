@@ -76,8 +76,10 @@ def moment_row(m: Moment) -> str:
 
 
 def moments_table(title: str, query: str, model: str, moments: Sequence[Moment]) -> str:
-    """``videoscout search``'s output: a heading naming the video, then one row per moment."""
-    return "\n".join([f'{title}: "{query}" ({model})', *(moment_row(m) for m in moments)])
+    """``videoscout search``'s output: a heading naming the video and what searched it, then
+    one row per moment (or that there is none)."""
+    rows = [moment_row(m) for m in moments] or ["  no moments found"]
+    return "\n".join([f'{title}: "{query}" ({model})', *rows])
 
 
 def speech_hits_text(query: str, hits: Sequence) -> str:

@@ -213,7 +213,9 @@ def search(
             report["contact_sheet"] = str(sheet)
         click.echo(json.dumps(report, indent=2))
         return
-    echo(render.moments_table(target.path.name, query, model, moments))
+    engines = {"frames": model, "speech": target.asr, "text": target.ocr}
+    searched_by = ", ".join(engines[c] for c in channels)
+    echo(render.moments_table(target.path.name, query, searched_by, moments))
     if with_captions:
         echo(render.caption_hits_text(hits))
     if sheet:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import arguments
+from ..describe import checked_range, checked_times
 from .lines import FrameText
 from .ranking import TextHit, find_spans
 from .spans import SpanOptions, TextSpan, merge_spans
@@ -31,17 +33,22 @@ class VideoText:
     def __post_init__(self) -> None:
         object.__setattr__(self, "spans", merge_spans(self.frames, self.duration, self.options))
 
-    def at(self, t: float) -> list[TextSpan]:
-        """The text on screen at ``t`` seconds."""
+    def at(self, t: float | str) -> list[TextSpan]:
+        """The text on screen at ``t`` (seconds, or text such as ``"1:23.5"``)."""
+        (t,) = checked_times([arguments.seconds(t, "t")], self.duration)
         return [s for s in self.spans if s.start <= t < s.end or t == s.end == self.duration]
 
-    def between(self, start: float, end: float) -> list[TextSpan]:
-        """The text on screen at any moment of [start, end]."""
+    def between(self, start: float | str, end: float | str) -> list[TextSpan]:
+        """The text on screen at any moment of [start, end] (seconds or text)."""
+        start, end = checked_range(
+            arguments.seconds(start, "start"), arguments.seconds(end, "end"), self.duration
+        )
         return [s for s in self.spans if s.start <= end and s.end > start]
 
     def find(self, query: str, k: int = 5) -> list[TextHit]:
         """Spans whose text best matches ``query`` (BM25), best first."""
-        return find_spans(self.spans, query, k)
+        query = arguments.text(query, "query", "give words that may be written on screen")
+        return find_spans(self.spans, query, arguments.count(k, "k", 1, arguments.MAX_MOMENTS))
 
     def to_dict(self) -> dict:
         return {

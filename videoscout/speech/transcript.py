@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
+from ..errors import InvalidTimeError
 from .bm25 import rank
 
 
@@ -76,14 +77,24 @@ class Transcript:
     def find(self, query: str, k: int = 5) -> list[SpeechHit]:
         """The ``k`` segments that best match ``query`` (BM25), best first; ``[]`` when no
         segment shares a word with it."""
+        from .. import arguments
+
+        query = arguments.text(query, "query", "give words that may be said")
+        k = arguments.count(k, "k", 1, arguments.MAX_MOMENTS)
         ranked = rank([s.text for s in self.segments], query, k)
         return [
             SpeechHit(self.segments[i].start, self.segments[i].end, self.segments[i].text, s, i)
             for i, s in ranked
         ]
 
-    def between(self, start: float, end: float) -> list[Segment]:
-        """The segments said (at least partly) between ``start`` and ``end`` seconds."""
+    def between(self, start: float | str, end: float | str) -> list[Segment]:
+        """The segments said (at least partly) between ``start`` and ``end`` (seconds, or text
+        such as ``"1:23.5"``)."""
+        from .. import arguments
+
+        start, end = arguments.seconds(start, "start"), arguments.seconds(end, "end")
+        if end < start:
+            raise InvalidTimeError(f"the range ends before it starts: {start:g}-{end:g}")
         return [s for s in self.segments if s.end > start and s.start < end]
 
     def to_dict(self) -> dict:
