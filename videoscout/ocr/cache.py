@@ -12,13 +12,19 @@ import json
 import logging
 from pathlib import Path
 
-from ..errors import CacheError
-from ..retrieval.cache import default_cache_dir, entry_key, write_json_atomic
+from ..retrieval.cache import (
+    default_cache_dir,
+    ensure_writable,
+    entry_key,
+    save_error,
+    write_json_atomic,
+)
 from .lines import FrameText
 
 log = logging.getLogger(__name__)
 
 FORMAT = 1
+WHAT = "on-screen text"  # what a failed save names
 
 
 class TextCache:
@@ -47,14 +53,7 @@ class TextCache:
 
     def ensure_writable(self, video_fp: str) -> None:
         """Fail before any reading if results could not be saved."""
-        folder = self.root / "text" / video_fp
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            probe = folder / ".probe"
-            probe.touch()
-            probe.unlink()
-        except OSError as exc:
-            raise _save_error(folder, exc) from None
+        ensure_writable(self.root / "text" / video_fp, self.root, WHAT)
 
     def save(self, video_fp: str, key: str, header: dict, frames: list[FrameText]) -> Path:
         path = self.path(video_fp, key)
@@ -71,23 +70,16 @@ class TextCache:
             path.parent.mkdir(parents=True, exist_ok=True)
             write_json_atomic(path, {**header, "frames": [f.to_dict() for f in frames]})
         except OSError as exc:
-            raise _save_error(path.parent, exc) from None
+            raise save_error(WHAT, path.parent, exc) from None
 
 
 def _read(path: Path) -> tuple[dict, list[FrameText]] | None:
     try:
         data = json.loads(path.read_text())
         frames = [FrameText.from_dict(f) for f in data.pop("frames")]
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # nothing cached there
         return None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         log.warning("cached text %s is unreadable (%s); reading the video again", path, exc)
         return None
     return data, frames
-
-
-def _save_error(folder: Path, exc: OSError) -> CacheError:
-    return CacheError(
-        f"cannot save on-screen text in {folder}: {exc.strerror or exc}; make it writable, or "
-        f"pass --cache-dir DIR or set VIDEOSCOUT_CACHE_DIR to a writable directory"
-    )
