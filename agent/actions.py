@@ -17,6 +17,7 @@ from videoscout.describe import checked_times, describe_range
 from videoscout.errors import VideoscoutError
 from videoscout.models.captioner import GREEDY
 from videoscout.models.registry import get_captioner
+from videoscout.speech.bm25 import strongest
 from videoscout.timefmt import format_time
 
 from . import evidence as ev
@@ -164,12 +165,9 @@ def _listen(action: dict, video, evidence: list[dict], turn: int) -> Outcome:
     query, k = action["query"], int(action.get("k", 5))
     if not video.info.has_audio:
         return _mute(evidence, turn, f'speech "{query}"', 0.0, video.info.duration)
-    hits = video.transcribe().find(query, k)
+    hits = strongest(video.transcribe().find(query, k))
     source = f'speech "{query}"'
-    items = [
-        _said(evidence, turn, source, h.start, h.end, h.text, query=query, score=h.score)
-        for h in hits
-    ]
+    items = [_said(evidence, turn, source, h.start, h.end, h.text, query=query) for h in hits]
     text = f'listening for "{query}": {len(hits)} passage{"s" * (len(hits) != 1)}'
     if hits:
         text += " (" + ", ".join(ev.window(h.start, h.end) for h in hits[:3]) + ")"

@@ -30,7 +30,6 @@ BEFORE_OFFSET = 1.0
 MERGE_GAP = 1.5
 HEAR_SECONDS = 8.0  # what is said "right after" something: the next few seconds of speech
 HEAR_SLACK = 1.0  # a passage starting this much before the moment still counts as after it
-SPOKEN_SHARE = 0.5  # passages scoring under this share of the best share only common words
 SPEECH_WORDS = re.compile(r"\b(?:say|says|said|speak|spoken|talk|talks|narrat\w*|mention\w*)\b")
 
 _PLACE = re.compile(r"\s+(?:in|on|at|under|over|near|inside)\s+(?:the|a|an)\s+[\w ]+$")
@@ -331,9 +330,7 @@ def _compose_words(intent: Intent, items: list[dict]) -> tuple[str, bool]:
         quotes = "; ".join(f'"{e["text"]}" {ev.window(e["start"], e["end"])}' for e in shown)
         return f"The text on screen: {quotes}.", True
     if intent.kind == "spoken":
-        ranked = [e for e in items if e["kind"] == "speech"]  # best first
-        best = max((e.get("score", 0.0) for e in ranked), default=0.0)
-        ranked = [e for e in ranked if e.get("score", 0.0) >= SPOKEN_SHARE * best][:3]
+        ranked = [e for e in items if e["kind"] == "speech"][:3]  # best first
         if not ranked:
             return f'I could not hear "{intent.subject}" in what is said.', False
         quotes = "; ".join(f'"{e["text"]}" {ev.window(e["start"], e["end"])}' for e in ranked)

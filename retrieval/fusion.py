@@ -11,23 +11,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+from ..speech.bm25 import strongest
 from .search import Moment
 
 RRF_K = 60  # the constant of the original paper; it damps the lead of the very first ranks
-# Text hits scoring under this share of the best one are left out: they share a common word
-# with the query ("scene" of "scene 2") but not what makes it specific.
-TEXT_SHARE = 0.5
 CHANNELS = ("frames", "speech", "text")
 
 
 def timed_moments(hits: Sequence, channel: str) -> list[Moment]:
     """Text hits (anything with ``start``, ``end``, ``score`` and ``text``), best first, as
     moments of ``channel`` quoting their text; hits far below the best are left out."""
-    best = max((h.score for h in hits), default=0.0)
-    kept = [h for h in hits if h.score >= TEXT_SHARE * best]
     return [
         Moment(rank, h.start, h.end, h.score, h.start, found_in=(channel,), quotes=(h.text,))
-        for rank, h in enumerate(kept, 1)
+        for rank, h in enumerate(strongest(hits), 1)
     ]
 
 

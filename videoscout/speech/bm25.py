@@ -14,9 +14,15 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
+from typing import TypeVar
 
 K1 = 1.5
 B = 0.75
+# Hits scoring under this share of the best one share a common word with the query ("scene" of
+# "scene 2") but not what makes it specific.
+STRONG_SHARE = 0.5
+
+T = TypeVar("T")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
@@ -38,6 +44,13 @@ def _fold(word: str) -> str:
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
+
+
+def strongest(hits: Sequence[T]) -> list[T]:
+    """The ``hits`` (ranked results with a ``score``) that score at least ``STRONG_SHARE`` of
+    the best one, in their order."""
+    best = max((h.score for h in hits), default=0.0)
+    return [h for h in hits if h.score >= STRONG_SHARE * best]
 
 
 def rank(texts: Sequence[str], query: str, k: int | None = None) -> list[tuple[int, float]]:
