@@ -146,19 +146,28 @@ class Video:
             ),
         )
 
-    def read_text(self, ocr: str | None = None, *, force: bool = False, progress=None) -> VideoText:
+    def read_text(
+        self,
+        ocr: str | None = None,
+        *,
+        sampling: Sampling | None = None,
+        force: bool = False,
+        progress=None,
+    ) -> VideoText:
         """The text on screen (titles, slides, signs) as spans with times, read by the OCR
-        engine ``ocr`` (default: the video's) on the frames where the picture changed: read
-        once and cached."""
-        from .ocr import read_text
+        engine ``ocr`` (default: the video's) on the frames where the picture changed (among
+        those ``sampling`` offers; default ``ocr.OCR_SAMPLING``): read once and cached."""
+        from .ocr import OCR_SAMPLING, read_text
 
         ocr = arguments.spec(ocr, "ocr") or self.ocr
+        sampling = arguments.sampling(sampling) or OCR_SAMPLING
         return self._once(
-            ("text", ocr),
+            ("text", ocr, sampling),
             force,
             lambda: read_text(
                 self.info,
                 ocr,
+                sampling=sampling,
                 cache_dir=self.cache.root,
                 video_fp=self.fingerprint,
                 force=force,
@@ -199,19 +208,27 @@ class Video:
         query = arguments.text(query, "search query", "describe the moment to find")
         k = arguments.count(k, "k", 1, arguments.MAX_MOMENTS)
         model = arguments.spec(model, "model") or self.model
-        channels = arguments.channels(within)
+        channels = self.search_channels(within)
         ranked = {}
         if "frames" in channels:
             result = self.index(model=model, progress=progress)
             vector = get_embedder(model).embed_texts([query])[0]
             ranked["frames"] = find_moments(result.index, vector, k)
-        if "speech" in channels and (self.info.has_audio or channels == ("speech",)):
+        if "speech" in channels:
             ranked["speech"] = timed_moments(self.transcribe().find(query, k), "speech")
         if "text" in channels:
             ranked["text"] = timed_moments(self.read_text().find(query, k), "text")
         if len(ranked) == 1:  # one channel: its own ranking and scores
             return next(iter(ranked.values()))[:k]
         return fuse(ranked, k)
+
+    def search_channels(self, within: str = "frames") -> tuple[str, ...]:
+        """Where ``search(within=...)`` looks: speech is left out of a video without an audio
+        track unless it is all that was asked for (then searching it says there is none)."""
+        channels = arguments.channels(within)
+        if "speech" in channels and not self.info.has_audio and channels != ("speech",):
+            channels = tuple(c for c in channels if c != "speech")
+        return channels
 
     def caption(
         self,

@@ -7,14 +7,13 @@ from dataclasses import replace
 
 import click
 
+from ..api import Video
 from ..describe import checked_range, checked_times
 from ..errors import UsageError
-from ..ocr import DEFAULT_OCR, TextSpan, read_text
+from ..ocr import DEFAULT_OCR, TextSpan
 from ..ocr.reading import OCR_SAMPLING
 from ..render import span as time_span
-from ..retrieval.cache import IndexCache
 from ..timefmt import format_time, parse_range, parse_time
-from ..video import probe
 from .command import Command
 from .output import echo
 from .progress import index_progress
@@ -58,7 +57,8 @@ def read(video, at, span, engine, fps, force, cache_dir, as_json) -> None:
     """
     if at is not None and span is not None:
         raise UsageError("give either --at TIME or --range A-B, not both")
-    info = probe(video)
+    target = Video(video, cache_dir=cache_dir, ocr=engine)
+    info = target.info
     start, end = 0.0, info.duration
     if at is not None:
         (start,) = checked_times([parse_time(at)], info.duration)
@@ -67,16 +67,7 @@ def read(video, at, span, engine, fps, force, cache_dir, as_json) -> None:
         start, end = checked_range(*parse_range(span), info.duration)
     sampling = replace(OCR_SAMPLING, fps=fps)
     with index_progress(f"reading text in {info.path.name}", not as_json) as progress:
-        text = read_text(
-            info,
-            engine,
-            sampling=sampling,
-            cache_dir=cache_dir,
-            # The key Video uses too, so `read` and `search --in text` share one cache entry.
-            video_fp=IndexCache(cache_dir).fingerprint(info.path),
-            force=force,
-            progress=progress,
-        )
+        text = target.read_text(sampling=sampling, force=force, progress=progress)
     spans = text.at(start) if at is not None else text.between(start, end)
     if as_json:
         where = {"at": start} if at is not None else {"start": start, "end": end}

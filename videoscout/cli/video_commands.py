@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .. import arguments, render
+from .. import render
 from ..api import Video
 from ..arguments import MAX_FPS, MAX_MOMENTS
 from ..models import DEFAULT_MODEL
@@ -176,14 +176,14 @@ def search(
 ) -> None:
     """Find the moments of a video that match a plain-language QUERY (put -- before a QUERY
     that starts with "-")."""
-    channels = arguments.channels(within)
     target = _open(video, model, cache_dir, sampling, fps, backend)
+    channels = target.search_channels(within)
     name = target.path.name
     # Each channel's slow first step gets its own bar; the search then reads the caches.
     if "frames" in channels:
         with index_progress(f"indexing {name}", not as_json) as progress:
             target.index(progress=progress)
-    if "speech" in channels and (target.info.has_audio or channels == ("speech",)):
+    if "speech" in channels:
         with index_progress(f"transcribing {name}", not as_json) as progress:
             target.transcribe(progress=progress)
     if "text" in channels:
