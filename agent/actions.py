@@ -63,9 +63,7 @@ def _search(action: dict, video, evidence: list[dict], turn: int) -> Outcome:
         )
         for m in moments
     ]
-    text = f'searching "{query}": {len(moments)} moment{"s" * (len(moments) != 1)}'
-    if moments:
-        text += " (" + ", ".join(ev.window(m.start, m.end) for m in moments[:3]) + ")"
+    text = _found("searching", query, moments, "moment")
     return Outcome(_step("search", text, query=query, found=len(moments)), items)
 
 
@@ -168,9 +166,7 @@ def _listen(action: dict, video, evidence: list[dict], turn: int) -> Outcome:
     hits = strongest(video.transcribe().find(query, k))
     source = f'speech "{query}"'
     items = [_said(evidence, turn, source, h.start, h.end, h.text, query=query) for h in hits]
-    text = f'listening for "{query}": {len(hits)} passage{"s" * (len(hits) != 1)}'
-    if hits:
-        text += " (" + ", ".join(ev.window(h.start, h.end) for h in hits[:3]) + ")"
+    text = _found("listening for", query, hits, "passage")
     return Outcome(_step("listen", text, query=query, found=len(hits)), items)
 
 
@@ -209,6 +205,14 @@ def _mute(evidence: list[dict], turn: int, source: str, start: float, end: float
     item = ev.add(evidence, turn, "silence", source, start=start, end=end, time=None, text=text,
                   mute=True)  # fmt: skip
     return Outcome(_step("hear", f"{source}: {text}"), [item])
+
+
+def _found(doing: str, query: str, found: list, noun: str) -> str:
+    """``searching "red car": 2 moments ([0:03.00-0:09.00], ...)``: a search step's line."""
+    text = f'{doing} "{query}": {len(found)} {noun}{"s" * (len(found) != 1)}'
+    if found:
+        text += " (" + ", ".join(ev.window(f.start, f.end) for f in found[:3]) + ")"
+    return text
 
 
 def _said(evidence: list[dict], turn: int, source: str, start, end, text, **extra) -> dict:
