@@ -69,7 +69,7 @@ def choose(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
         update["pending"] = None
         return update
     items = ev.of_turn(state["evidence"], state["turn"])
-    if context.llm is None:
+    if context.llm is None or _refused_as_asked(state):
         update["pending"] = planner.next_action(Intent.from_dict(state["intent"]), items)
         return update
     messages = [
@@ -107,7 +107,7 @@ def answer(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
     context = runtime.context
     update = _fresh(state)
     intent = Intent.from_dict(state["intent"])
-    if context.llm is None:
+    if context.llm is None or _refused_as_asked(state):
         update["draft"], update["found"] = _composed(intent, state)
         return update
     _emit(update, "answer", "writing the answer")
@@ -254,6 +254,12 @@ def _composed(intent: Intent, state: AgentState) -> tuple[str, bool]:
     if not found and refused:
         text = f"{text} ({refused[-1]})"
     return text, found
+
+
+def _refused_as_asked(state: AgentState) -> bool:
+    """A question that cannot be answered as written (a time that is not one) gets the reason,
+    not a model's guess at what was meant."""
+    return bool(state["intent"].get("problem"))
 
 
 def _turn_items(state: AgentState) -> list[dict]:

@@ -156,6 +156,8 @@ def compose(intent: Intent, items: list[dict]) -> tuple[str, bool]:
     """An answer built from the evidence alone, citing only windows and frames tools returned;
     and whether the thing asked about was found."""
     kind, subject = intent.kind, intent.subject
+    if kind == "unclear" and intent.problem:
+        return f"I could not answer that as asked: {intent.problem}.", False
     if kind == "unclear":
         return (
             'I don\'t know yet what "it" refers to: name the thing, e.g. "what colour is the '

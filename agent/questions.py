@@ -17,6 +17,8 @@ from videoscout.timefmt import parse_time
 CLOCK = r"\d+(?::\d{1,2}){1,2}(?:\.\d+)?"
 TIME = rf"{CLOCK}|\d+(?:\.\d+)?\s*(?:s|sec|secs|seconds?)\b"
 _TIME_RE = re.compile(TIME)
+# Anything shaped like a clock time, valid or not ("1:75", "1:-55"), to refuse what is not one.
+_CLOCKISH = re.compile(r"(?<![\w:.])\d+(?::-?\d+)+(?:\.\d+)?")
 
 _X = r"(?P<x>.+?)"
 _APPEAR = r"(?:appear|appears|show up|shows up|come up|comes up|occur|occurs|pass|passes|enter|enters|turn up|turns up|be seen|on screen|visible)"  # noqa: E501
@@ -155,9 +157,10 @@ class Intent:
     at (a question about the frame at ``time``), describe (``start``-``end``; the whole video
     without them), said (what is said when ``subject`` appears, or leaves when ``edge`` is
     "end"; or at ``time``), spoken (when words ``subject`` are said), written (the text on
-    screen at ``time``), unclear ("it" with nothing before it), open (anything else).
-    ``subject`` is the thing it names; ``ask`` the question to put to frames; ``anchor`` an
-    earlier answer's window a follow-up refers to."""
+    screen at ``time``), unclear ("it" with nothing before it, or a time that is not one:
+    ``problem`` says which), open (anything else). ``subject`` is the thing it names; ``ask``
+    the question to put to frames; ``anchor`` an earlier answer's window a follow-up refers
+    to."""
 
     kind: str
     subject: str | None = None
@@ -167,6 +170,7 @@ class Intent:
     end: float | None = None
     anchor: tuple[float, float] | None = None
     edge: str | None = None  # "start" or "end" of the subject's appearance, for said
+    problem: str | None = None  # why an unclear question cannot be answered as asked
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -203,6 +207,9 @@ def read(question: str, previous: dict | None = None) -> Intent:
     if previous and previous.get("subject") and _PRONOUN.search(text):
         head = previous["subject"]
         text = _PRONOUN.sub(f"the {head}", text)
+    bad = _unreadable_time(text)
+    if bad:
+        return Intent("unclear", ask=text + "?", problem=bad)
     if _WHOLE.match(text):
         return Intent("describe", ask=text)
     heard = _about_words(text)
@@ -255,6 +262,21 @@ def _about_words(text: str) -> Intent | None:
         match = pattern.match(text)
         if match:
             return Intent("spoken", subject=subject_of(match["x"].strip("'\"")))
+    return None
+
+
+def _unreadable_time(text: str) -> str | None:
+    """Why a time written in ``text`` is not one ("1:75": seconds past 59), if one is not.
+    Said without examples of times: an answer writes only times that tools returned."""
+    for match in _CLOCKISH.finditer(text):
+        try:
+            parse_time(match.group())
+        except InvalidTimeError:
+            return (
+                f'"{match.group()}" is not a time I can read: write minutes:seconds or '
+                "hours:minutes:seconds, each number after a colon below 60 and without signs, "
+                "or plain seconds"
+            )
     return None
 
 

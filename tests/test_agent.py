@@ -348,3 +348,15 @@ def test_whole_video_descriptions_and_questions_about_it_with_nothing_before(vid
     assert not unclear.found and 'what "it" refers to' in unclear.text
     assert unclear.tool_steps == 0
     assert str(described).startswith("What the frames show:\n")
+
+
+@pytest.mark.parametrize("written", ["1:75", "1:-55", "99:99:99"])
+def test_a_time_that_is_not_one_is_refused_with_how_to_write_it(video, chat, written):
+    """Not an open question about "1:75", and not a model's guess at what was meant."""
+    for llm in ("none", "fake:scripted"):
+        model = chat([], then="It is at 0:06.")
+        answer = video.agent(llm).ask(f"what colour is the screen at {written}?")
+        assert not answer.found and answer.citations == []
+        assert f'"{written}" is not a time I can read' in answer.text
+        assert "minutes:seconds" in answer.text and "plain seconds" in answer.text
+        assert answer.tool_steps == answer.model_calls == model.calls == 0

@@ -318,8 +318,9 @@ def test_a_damaged_cache_file_is_computed_again(rgb_video, counting, cache_dir):
     assert TranscriptCache(cache_dir).load(transcript.info["fingerprint"], transcript.info["key"])
 
 
-def test_cli_prints_segments_and_writes_vtt(narrated, tmp_path, counting):
+def test_cli_prints_segments_and_writes_vtt(narrated, tmp_path, counting, monkeypatch):
     counting()
+    monkeypatch.chdir(tmp_path)
     result = _cli("transcribe", str(narrated[0]), "--asr", "fake:counting")
     assert result.exit_code == 0, result.output
     assert re.fullmatch(r"0:00\.00-0:25\.0\d  chunk at 0\.00", result.output.splitlines()[0])
@@ -327,6 +328,12 @@ def test_cli_prints_segments_and_writes_vtt(narrated, tmp_path, counting):
     result = _cli("transcribe", str(narrated[0]), "--asr", "fake:counting", "--vtt", str(out))
     assert result.exit_code == 0 and f"wrote {out}" in result.output
     assert re.search(r"^00:00:00\.000 --> 00:00:25\.0\d\d\nchunk at 0\.00$", out.read_text(), re.M)
+    printed = _cli("transcribe", str(narrated[0]), "--asr", "fake:counting", "--srt", "-")
+    assert printed.exit_code == 0, printed.output
+    assert printed.output.startswith("1\n00:00:00,000 --> 00:00:25,0")
+    assert not (tmp_path / "-").exists()
+    both = _cli("transcribe", str(narrated[0]), "--srt", "-", "--vtt", "-")
+    assert both.exit_code == 2 and "--srt - and --vtt - would all print" in both.output
 
 
 def _cli(*args: str):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..errors import UsageError
 from ..render import span
 from ..speech.engines import DEFAULT_ASR, ENV_VAR
 from .command import Command
@@ -26,10 +27,14 @@ from .progress import index_progress
     f'(pip install "videoscout[whisper]"); env {ENV_VAR}.',
 )
 @click.option(
-    "--srt", type=click.Path(dir_okay=False, path_type=Path), help="Write SubRip subtitles here."
+    "--srt",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write SubRip subtitles here (- for standard output).",
 )
 @click.option(
-    "--vtt", type=click.Path(dir_okay=False, path_type=Path), help="Write WebVTT subtitles here."
+    "--vtt",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write WebVTT subtitles here (- for standard output).",
 )
 @click.option(
     "--cache-dir",
@@ -56,18 +61,28 @@ def transcribe(
       videoscout transcribe talk.mp4
       videoscout transcribe talk.mp4 --srt talk.srt
       videoscout transcribe talk.mp4 --asr whisper:tiny.en --vtt talk.vtt
+      videoscout transcribe talk.mp4 --srt - | less
     """
     from ..api import Video
-    from ..speech.subtitles import write_subtitles
+    from ..speech.subtitles import FORMATS, write_subtitles
+
+    wanted = {"srt": srt, "vtt": vtt}
+    printed = [kind for kind, out in wanted.items() if out is not None and str(out) == "-"]
+    if len(printed) + as_json > 1:
+        shown = " and ".join([f"--{kind} -" for kind in printed] + ["--json"] * as_json)
+        raise UsageError(f"{shown} would all print to standard output; write one to a file")
 
     target = Video(video, cache_dir=cache_dir, asr=asr)
     name = target.path.name
     with index_progress(f"transcribing {name}", enabled=not as_json) as progress:
         transcript = target.transcribe(force=force, progress=progress)
-    wanted = {"srt": srt, "vtt": vtt}
     written = [
-        write_subtitles(transcript.segments, out, kind) for kind, out in wanted.items() if out
+        write_subtitles(transcript.segments, out, kind)
+        for kind, out in wanted.items()
+        if out is not None and kind not in printed
     ]
+    if printed:
+        click.echo(FORMATS[printed[0]](transcript.segments), nl=False)
     if as_json:
         click.echo(json.dumps(transcript.to_dict()))
         return
@@ -75,7 +90,7 @@ def transcribe(
         echo(f"no speech heard in {name} ({transcript.engine})", err=True)
     for out in written:
         echo(f"wrote {out}", err=True)
-    if written:
+    if written or printed:
         return
     for segment in transcript.segments:
         echo(f"{span(segment.start, segment.end)}  {segment.text}")

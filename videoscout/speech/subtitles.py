@@ -66,15 +66,17 @@ def vtt(segments: Iterable[Segment]) -> str:
     return "\n".join(["WEBVTT\n", *blocks])
 
 
+FORMATS = {"srt": srt, "vtt": vtt}
+
+
 def write_subtitles(segments: Iterable[Segment], path: str | Path, kind: str | None = None) -> Path:
     """Write ``path`` as ``kind`` ("srt" or "vtt"; by default, as its suffix says): written
     whole to a temporary file, then renamed into place."""
     path = Path(path)
-    formats = {"srt": srt, "vtt": vtt}
     kind = kind or path.suffix.lower().lstrip(".")
-    if kind not in formats:
+    if kind not in FORMATS:
         raise UsageError(f"subtitles are written as .srt or .vtt, not {path.name!r}")
-    text = formats[kind](segments)
+    text = FORMATS[kind](segments)
     try:
         _write_atomic(path, text)
     except OSError as exc:
