@@ -28,7 +28,12 @@ from .model import CAPTION_PROMPT, CONFIG_NAME, WEIGHTS_NAME, build, weights_dir
 from .queries import hard_negative, random_query
 from .tokenizer import WordTokenizer, toy_words
 
-TRAIN_SEEDS = list(range(1000, 1016))
+# Training videos are seeds from 1000 on; evaluation uses seeds under 100. With 16 videos the
+# model learned them by heart (every training frame captioned right, 87 % of a held-out video's):
+# 64 videos show it each kind of thing in enough places to generalise.
+FIRST_SEED = 1000
+TRAIN_VIDEOS = 64
+TRAIN_SEEDS = list(range(FIRST_SEED, FIRST_SEED + TRAIN_VIDEOS))
 TRAIN_SECONDS = 240.0
 SAMPLE_FPS = 2.0
 BATCH = 64
@@ -46,7 +51,9 @@ def caption_text(caption: str) -> str:
     return f"{CAPTION_PROMPT} {caption}"
 
 
-def train(steps: int, out: Path, seed: int = 0, log_every: int = 100) -> dict:
+def train(
+    steps: int, out: Path, seed: int = 0, log_every: int = 100, videos: int = TRAIN_VIDEOS
+) -> dict:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -55,11 +62,10 @@ def train(steps: int, out: Path, seed: int = 0, log_every: int = 100) -> dict:
     words = toy_words()
     tokenizer = WordTokenizer(words, model_cfg["text_cfg"]["context_length"])
     assert tokenizer.vocab_size == model_cfg["text_cfg"]["vocab_size"], "config vocab mismatch"
-    data = decoded_frames(
-        TRAIN_SEEDS, TRAIN_SECONDS, SAMPLE_FPS, model_cfg["vision_cfg"]["image_size"]
-    )
+    seeds = list(range(FIRST_SEED, FIRST_SEED + videos))
+    data = decoded_frames(seeds, TRAIN_SECONDS, SAMPLE_FPS, model_cfg["vision_cfg"]["image_size"])
     print(
-        f"data: {len(data.images)} frames from {len(TRAIN_SEEDS)} videos "
+        f"data: {len(data.images)} frames from {len(seeds)} videos "
         f"({time.perf_counter() - started:.0f} s)",
         flush=True,
     )
@@ -125,7 +131,7 @@ def train(steps: int, out: Path, seed: int = 0, log_every: int = 100) -> dict:
             "seed": seed,
             "batch": BATCH,
             "contrastive_weight": CONTRASTIVE_WEIGHT,
-            "train_seeds": TRAIN_SEEDS,
+            "train_seeds": seeds,
             "train_seconds_per_video": TRAIN_SECONDS,
             "sample_fps": SAMPLE_FPS,
             "frames": len(inputs),
@@ -209,12 +215,13 @@ def save(model, model_cfg: dict, words: list[str], out: Path, training: dict) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--steps", type=int, default=2700)
+    parser.add_argument("--steps", type=int, default=3600)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--videos", type=int, default=TRAIN_VIDEOS, help="training videos")
     parser.add_argument("--out", type=Path, default=weights_dir())
     args = parser.parse_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    train(args.steps, args.out, args.seed)
+    train(args.steps, args.out, args.seed, videos=args.videos)
 
 
 if __name__ == "__main__":
