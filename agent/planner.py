@@ -21,12 +21,20 @@ CAPTION_BATCH = 3
 # Windows scoring under this share of the best one are not candidates (measured on the toy
 # world: true appearances score 0.8-1.0 of the best, other things mostly under 0.7).
 LOOK_SHARE = 0.75
-RIVALS = 2  # look-alikes searched for, at most, per question
-WINDOW_SLACK = 0.05
+# A window's best frame is checked too when its middle shows something else and lies this far
+# from it: a search window can run on into a look-alike that enters as the thing leaves.
+PEAK_APART = 1.0
 AFTER_SECONDS = 18.0  # the next thing enters within 2-10 s in the toy world; real gaps vary
 AFTER_FRAMES = 6
+AFTER_STRETCHES = 2  # nothing new in the first stretch: the next one is looked at too
+# The first frame looked at for "what appears after X leaves" is this long before the end of
+# X's window, where X is still on screen: what is there with X was there before X left.
+EXIT_LEAD = 1.0
+REFINE_STEP = 1.0  # what entered between two frames far apart: frames this far apart decide
 WHOLE_FRAMES = 12  # "describe the video": frames spread over all of it
-BEFORE_OFFSET = 1.0
+# A window starts at the first indexed frame that shows the thing: half a sampling interval (1 s
+# by default) after it entered, on average. "Just before" is a second before it entered.
+BEFORE_OFFSET = 1.5
 MERGE_GAP = 1.5
 HEAR_SECONDS = 8.0  # what is said "right after" something: the next few seconds of speech
 HEAR_SLACK = 1.0  # a passage starting this much before the moment still counts as after it
@@ -112,20 +120,25 @@ def next_action(intent: Intent, items: list[dict]) -> dict | None:
         todo = _unverified(intent.subject, items)
         if todo:
             return {"action": "caption", "times": todo}
-        rival = _unsettled_rival(intent.subject, items)
-        if rival:
-            return {"action": "search", "query": query_for(rival), "k": SEARCH_K}
         found = appearances(intent.subject, items)
         if not found:
             return None
         anchor = found[0]
     if kind == "after":
         start = _after_start(anchor)
-        if not _described_from(items, start):
-            end = start + AFTER_SECONDS
-            return {"action": "describe", "start": start, "end": end, "frames": AFTER_FRAMES}
+        stretch = next((n for n in range(AFTER_STRETCHES) if not _described_from(
+            items, start + n * AFTER_SECONDS)), None)  # fmt: skip
         entered = _entered_after(intent.subject, items, start)
-        if entered and not _searched(items, query_for(entered[0])):
+        if entered is None and stretch is not None:
+            begin = start + stretch * AFTER_SECONDS
+            end = begin + AFTER_SECONDS
+            return {"action": "describe", "start": begin, "end": end, "frames": AFTER_FRAMES}
+        if entered is None:
+            return None
+        between = _unseen_between(items, start, entered[1])
+        if between:
+            return {"action": "caption", "times": between}
+        if not _searched(items, query_for(entered[0])):
             return {"action": "search", "query": query_for(entered[0]), "k": 5}
         return None
     if kind == "before":
@@ -139,10 +152,12 @@ def appearances(subject: str | None, items: list[dict]) -> list[dict]:
     """Search windows that show ``subject``, in time order, merged when they touch.
 
     A candidate window is one scoring at least ``LOOK_SHARE`` of the best window's score; it
-    shows the subject as ``_verified`` decides."""
+    shows the subject when the frame at its middle does, or else its best frame: then only the
+    half of the window on the best frame's side is kept, the other half showing something
+    else."""
     if not subject:
         return []
-    shown = [m for m in _candidates(subject, items) if _verified(m, subject, items)]
+    shown = [w for m in _candidates(subject, items) if (w := _shown_part(m, subject, items))]
     merged: list[dict] = []
     for m in sorted(shown, key=lambda m: m["start"]):
         if merged and m["start"] - merged[-1]["end"] <= MERGE_GAP:
@@ -242,8 +257,21 @@ def _anchor(intent: Intent, items: list[dict]) -> dict | None:
 
 def _after_start(anchor: dict) -> float:
     """Where looking for what enters after ``anchor`` starts: so that the first of the
-    ``AFTER_FRAMES`` frames is the one at its exit."""
-    return max(0.0, anchor["end"] - AFTER_SECONDS / AFTER_FRAMES / 2)
+    ``AFTER_FRAMES`` frames is ``EXIT_LEAD`` before its end, with the thing still on screen."""
+    return max(0.0, anchor["end"] - EXIT_LEAD - AFTER_SECONDS / AFTER_FRAMES / 2)
+
+
+def _unseen_between(items: list[dict], start: float, seen_at: float) -> list[float]:
+    """Frames ``REFINE_STEP`` apart between the last frame before ``seen_at`` and it, not yet
+    looked at: which of two things seen together first entered first."""
+    before = [c["time"] for c in _captions(items) if start - 0.05 <= c["time"] < seen_at - 0.05]
+    if not before:
+        return []
+    times, t = [], before[-1] + REFINE_STEP
+    while t < seen_at - REFINE_STEP / 2:
+        times.append(round(t, 2))
+        t += REFINE_STEP
+    return [t for t in times if _frame_near(items, t) is None][:CAPTION_BATCH]
 
 
 def _window_of(items: list[dict], name: str, seen_at: float) -> dict | None:
@@ -258,7 +286,9 @@ def _compose_after(intent: Intent, items: list[dict], anchor: dict) -> tuple[str
     entered = _entered_after(intent.subject, items, _after_start(anchor))
     left = f"Right after {the} leaves (at {format_time(anchor['end'])})"
     if not entered:
-        return f"{left}, nothing new appears in the next {AFTER_SECONDS:.0f} s I looked at.", True
+        looked = [c["time"] for c in _captions(items) if c["source"].startswith("describe")]
+        seconds = max(looked, default=anchor["end"]) - anchor["end"]
+        return f"{left}, nothing new appears in the next {seconds:.0f} s I looked at.", True
     name, seen_at = entered
     where = _window_of(items, name, seen_at)
     cite = ev.window(where["start"], where["end"]) if where else f"at {format_time(seen_at)}"
@@ -438,64 +468,45 @@ def _candidates(subject: str, items: list[dict]) -> list[dict]:
     return [m for m in moments if m["score"] >= LOOK_SHARE * best]
 
 
-def _verified(moment: dict, subject: str, items: list[dict]) -> bool:
-    """The window's middle frame shows the subject; or its caption names a look-alike (one word
-    differs: a small diamond read as a circle) and searching for that look-alike scores the
-    window lower than searching for the subject did, so the embedder sides with the subject."""
-    caption = _caption_at(items, middle(moment))
-    if caption is None:
-        return False
-    if _shows(caption, subject):
-        return True
-    rival = _near_miss(caption["text"], subject)
-    if rival is None or not _searched(items, query_for(rival)):
-        return False
-    scores = [
-        m["score"]
-        for m in _moments(items, query_for(rival))
-        if m["start"] - WINDOW_SLACK <= middle(moment) <= m["end"] + WINDOW_SLACK
-    ]
-    return bool(scores) and max(scores) < moment["score"]
-
-
-def _near_miss(caption: str, subject: str) -> str | None:
-    """A thing in ``caption`` that differs from ``subject`` in one word, if any."""
-    wanted = _content(subject)
-    if len(wanted) < 2:
+def _shown_part(moment: dict, subject: str, items: list[dict]) -> dict | None:
+    """The part of a search window that shows ``subject``: all of it when its middle frame
+    does; the half on its best frame's side when only that frame does; else None."""
+    mid = middle(moment)
+    if _shows(_caption_at(items, mid), subject):
+        return moment
+    peak = moment["time"]
+    if abs(peak - mid) < PEAK_APART or not _shows(_frame_near(items, peak), subject):
         return None
-    return next((t for t in things(caption) if len(wanted & _content(t)) == len(wanted) - 1), None)
-
-
-def _unsettled_rival(subject: str | None, items: list[dict]) -> str | None:
-    """A look-alike named by a candidate's caption, among the best ``RIVALS`` candidates, that
-    has not been searched for yet."""
-    if not subject:
-        return None
-    for m in _candidates(subject, items)[:RIVALS]:
-        caption = _caption_at(items, middle(m))
-        if caption is None or _shows(caption, subject):
-            continue
-        rival = _near_miss(caption["text"], subject)
-        if rival and not _searched(items, query_for(rival)):
-            return rival
-    return None
+    return {**moment, "end": mid} if peak < mid else {**moment, "start": mid}
 
 
 def _unverified(subject: str | None, items: list[dict]) -> list[float]:
-    """Middles of the candidate windows not captioned yet, best first, a batch at a time."""
+    """Frames of the candidate windows still to caption, best window first, a batch at a
+    time: each window's middle; then, where the middle shows something else, its best frame."""
     if not subject:
         return []
-    todo = [middle(m) for m in _candidates(subject, items) if _caption_at(items, middle(m)) is None]
+    candidates = _candidates(subject, items)
+    todo = [middle(m) for m in candidates if _caption_at(items, middle(m)) is None]
+    if not todo:
+        todo = [
+            m["time"]
+            for m in candidates
+            if not _shows(_caption_at(items, middle(m)), subject)
+            and abs(m["time"] - middle(m)) >= PEAK_APART
+            and _frame_near(items, m["time"]) is None
+        ]
     return todo[:CAPTION_BATCH]
 
 
 def _entered_after(subject: str | None, items: list[dict], start: float):
     """The first thing that appears in the frames described from ``start`` and was not on
     screen in the first of them: (name, time seen)."""
-    frames = [c for c in _captions(items) if c["source"].startswith("describe")]
-    frames = [c for c in frames if c["time"] >= start - 0.05]
-    if not frames:
+    described = [c for c in _captions(items) if c["source"].startswith("describe")]
+    described = [c for c in described if c["time"] >= start - 0.05]
+    if not described:
         return None
+    # Frames captioned since (refining when something entered) count as well.
+    frames = [c for c in _captions(items) if c["time"] >= described[0]["time"] - 0.05]
     present = {t for t in things(frames[0]["text"])}
     for frame in frames[1:]:
         for thing in things(frame["text"]):

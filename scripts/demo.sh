@@ -35,6 +35,7 @@ videoscout vqa "$video" "how many objects are there?" --captioner toy:coca --at 
 say python: search, captions and answers, each checked against the ground truth
 python - "$video" <<'PY'
 import json
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -66,12 +67,20 @@ for event in [e for e in truth["events"] if names[e["description"]] == 1][:6]:
         f"  {mark(overlap / union >= 0.5)}"
     )
 
-print("captions at the middle of the first four events")
+def scene(caption: str) -> tuple[list[str], str]:
+    """The things a caption names, in any order, and where they are: two objects that enter a
+    hundredth of a second apart may be named in either order."""
+    things, place = re.fullmatch(r"(.*?) ((?:in|on) the .*)", caption).groups()
+    return sorted(things.split(" and ")), place
+
+
+print("captions at the middle of the first four events (ok: the same things, in either order)")
 for event in truth["events"][:4]:
     middle = (event["start"] + event["end"]) / 2
     [caption] = video.caption(middle - 0.5, middle + 0.5, frames=1).captions
     expected = caption_at(timeline, caption.time)
-    print(f"  {format_time(caption.time):>8}  {caption.text:<58} {mark(caption.text == expected)}")
+    ok = scene(caption.text) == scene(expected)
+    print(f"  {format_time(caption.time):>8}  {caption.text:<58} {mark(ok)}")
 
 print("questions from the ground truth")
 for qa in [q for q in truth["qa"] if q["kind"] in ("colour", "shape", "count")][:6]:

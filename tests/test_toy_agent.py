@@ -17,11 +17,11 @@ def test_llm_free_agent_answers_multi_step_questions_with_supported_citations(tm
     summary = summarize(records)
     assert {r["kind"] for r in records} >= set(MULTI_STEP_KINDS) - {"before"}
     assert summary["unsupported"] == 0
-    # Measured 0.80 overall and 0.83 multi-step on this video (50 questions). The toy CoCa's
-    # caption slips (a small diamond read as a circle) bound what verifying candidate moments
-    # by their captions can reach; the same planner without its look-alike check scored 0.68.
-    assert summary["overall"]["accuracy"] >= 0.72, summary
-    assert summary["multi_step"]["accuracy"] >= 0.72, summary
+    # Measured 1.00 overall and multi-step on this video (50 questions) with the toy CoCa
+    # trained on 64 videos; 0.80 with the one trained on 16, which misread small shapes on
+    # videos it never saw. Eight 10-minute videos score 0.98-1.00 (the closing note of issue 11).
+    assert summary["overall"]["accuracy"] >= 0.9, summary
+    assert summary["multi_step"]["accuracy"] >= 0.9, summary
     assert summary["median"]["frames_inspected"] <= 8
     absent = [r for r in records if r["kind"] == "absent"]
     assert absent and all(r["correct"] for r in absent)  # "not found" is an honest answer
