@@ -62,15 +62,19 @@ def choose(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
     comes next? The planner decides without a model; a model decides through ``next_step``."""
     context = runtime.context
     update = _fresh(state)
+    items = ev.of_turn(state["evidence"], state["turn"])
+    planned = context.llm is None or _refused_as_asked(state)
+    if planned:
+        update["pending"] = planner.next_action(Intent.from_dict(state["intent"]), items)
+        if update["pending"] is None:  # done: a budget that ran out at the end cut nothing short
+            return update
     exhausted = _exhausted(state, context)
     if exhausted:
         update["notes"].append(exhausted)
         _emit(update, "note", exhausted)
         update["pending"] = None
         return update
-    items = ev.of_turn(state["evidence"], state["turn"])
-    if context.llm is None or _refused_as_asked(state):
-        update["pending"] = planner.next_action(Intent.from_dict(state["intent"]), items)
+    if planned:
         return update
     messages = [
         SystemMessage(load_prompt("agent/decide")),

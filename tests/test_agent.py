@@ -360,3 +360,14 @@ def test_a_time_that_is_not_one_is_refused_with_how_to_write_it(video, chat, wri
         assert f'"{written}" is not a time I can read' in answer.text
         assert "minutes:seconds" in answer.text and "plain seconds" in answer.text
         assert answer.tool_steps == answer.model_calls == model.calls == 0
+
+
+def test_a_budget_that_runs_out_as_the_answer_is_ready_is_not_reported(video):
+    question = "what appears right after the green leaves?"
+    free = video.agent().ask(question)
+    assert free.notes == [] and "blue" in free.text, free.text
+    exact = video.agent(budgets=Budgets(tool_steps=free.tool_steps)).ask(question)
+    assert exact.text == free.text and exact.notes == []
+    short = video.agent(budgets=Budgets(tool_steps=free.tool_steps - 1)).ask(question)
+    assert short.notes == [f"budget: used all {free.tool_steps - 1} tool steps; answering with "
+                           "what I have"]  # fmt: skip
