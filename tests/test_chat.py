@@ -174,6 +174,7 @@ def test_a_named_session_is_resumed_later(rgb_video, colour_model, colour_captio
 def test_a_real_terminal_shows_steps_cancels_with_ctrl_c_and_quits(tmp_path):
     """Through a pseudo-terminal: a question shows its steps and answer; Ctrl-C in the middle
     of a slow answer returns to the prompt; the next question is answered; /quit leaves."""
+    import threading
     import time
 
     pexpect = pytest.importorskip("pexpect")
@@ -183,7 +184,10 @@ def test_a_real_terminal_shows_steps_cancels_with_ctrl_c_and_quits(tmp_path):
 
     video, _ = generate(tmp_path / "toy.mp4", 60, 3)
 
+    thinking = threading.Event()
+
     def slow(request):
+        thinking.set()
         time.sleep(30)
         return Reply.tool_call("next_step", {"step": {"action": "answer"}})
 
@@ -215,7 +219,10 @@ def test_a_real_terminal_shows_steps_cancels_with_ctrl_c_and_quits(tmp_path):
             child.expect_exact("I could not find it.")
             child.sendline("when does the small blue square appear?")
             child.expect_exact('searching "a small blue square"')
-            time.sleep(2)  # the model is thinking (the server sleeps)
+            # Interrupted while the model is thinking (the server sleeps), however long the
+            # search and captions before it took on a busy machine.
+            assert thinking.wait(60), "the model was never asked"
+            time.sleep(0.5)
             child.sendintr()
             child.expect_exact("(cancelled: the conversation is as it was before that question)")
             child.sendline("when does the big white diamond appear?")
