@@ -63,9 +63,11 @@ def choose(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
     context = runtime.context
     update = _fresh(state)
     items = ev.of_turn(state["evidence"], state["turn"])
-    planned = context.llm is None or _refused_as_asked(state)
+    planned = context.llm is None
     if planned:
         update["pending"] = planner.next_action(Intent.from_dict(state["intent"]), items)
+        if _refused_before(update["pending"], state):
+            update["pending"] = None  # asking again gets the same refusal (past the video's end)
         if update["pending"] is None:  # done: a budget that ran out at the end cut nothing short
             return update
     exhausted = _exhausted(state, context)
@@ -111,7 +113,7 @@ def answer(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
     context = runtime.context
     update = _fresh(state)
     intent = Intent.from_dict(state["intent"])
-    if context.llm is None or _refused_as_asked(state):
+    if context.llm is None:
         update["draft"], update["found"] = _composed(intent, state)
         return update
     _emit(update, "answer", "writing the answer")
@@ -133,7 +135,7 @@ def verify(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
     """Every time the answer mentions must lie in a window or near a frame a tool returned."""
     update = _fresh(state)
     duration = runtime.context.video.info.duration
-    _, problems = ev.check(state["draft"], state["evidence"], duration)
+    _, problems = ev.check(_claims(state), state["evidence"], duration)
     if not state["draft"].strip():
         problems = problems + ["the answer was empty"]
     update["problems"] = problems
@@ -156,7 +158,7 @@ def fallback(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
 
 def finish(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
     context = runtime.context
-    citations, _ = ev.check(state["draft"], state["evidence"], context.video.info.duration)
+    citations, _ = ev.check(_claims(state), state["evidence"], context.video.info.duration)
     intent = state["intent"]
     result = {
         "question": state["question"],
@@ -260,10 +262,22 @@ def _composed(intent: Intent, state: AgentState) -> tuple[str, bool]:
     return text, found
 
 
-def _refused_as_asked(state: AgentState) -> bool:
-    """A question that cannot be answered as written (a time that is not one) gets the reason,
-    not a model's guess at what was meant."""
-    return bool(state["intent"].get("problem"))
+def _refused_before(action: dict | None, state: AgentState) -> bool:
+    def key(a: dict) -> dict:
+        return {k: v for k, v in a.items() if k != "frames"}  # the budget may have cut frames
+
+    refused = [s["data"].get("action") for s in state["steps"] if s["kind"] == "refused"]
+    return action is not None and any(r and key(r) == key(action) for r in refused)
+
+
+def _claims(state: AgentState) -> str:
+    """The answer without the refusals it quotes: "9:00 is outside the video (it runs
+    0:00-5:00)" names times a tool gave as its reason, not moments the answer rests on."""
+    text = state["draft"]
+    for step in state["steps"]:
+        if step["kind"] == "refused":
+            text = text.replace(step["text"], "")
+    return text
 
 
 def _turn_items(state: AgentState) -> list[dict]:

@@ -14,7 +14,7 @@ import re
 from videoscout.timefmt import format_time
 
 from . import evidence as ev
-from .questions import Intent
+from .questions import Intent, pronoun_in
 
 SEARCH_K = 8  # candidates for "when / how many times": appearances are verified one by one
 CAPTION_BATCH = 3
@@ -171,12 +171,10 @@ def compose(intent: Intent, items: list[dict]) -> tuple[str, bool]:
     """An answer built from the evidence alone, citing only windows and frames tools returned;
     and whether the thing asked about was found."""
     kind, subject = intent.kind, intent.subject
-    if kind == "unclear" and intent.problem:
-        return f"I could not answer that as asked: {intent.problem}.", False
     if kind == "unclear":
         return (
-            'I don\'t know yet what "it" refers to: name the thing, e.g. "what colour is the '
-            'red car?", or ask about a moment first.',
+            f'I don\'t know yet what "{pronoun_in(intent.ask or "")}" refers to: name the thing, '
+            'e.g. "what colour is the red car?", or ask about a moment first.',
             False,
         )
     if kind == "describe":
@@ -223,10 +221,12 @@ def compose(intent: Intent, items: list[dict]) -> tuple[str, bool]:
         f = found[-1]
         return f"The {subject} last appears at {ev.window(f['start'], f['end'])}.", True
     if kind == "where":
-        f = found[0]
-        caption = _caption_at(items, middle(f))
-        shown = f": {caption['text']}" if caption else ""
-        return f"The {subject} appears at {ev.window(f['start'], f['end'])}{shown}.", True
+        places = []
+        for f in found:
+            caption = _showing(items, f, subject)
+            shown = f": {caption['text']}" if caption else ""
+            places.append(f"{ev.window(f['start'], f['end'])}{shown}")
+        return f"The {subject} appears at {'; '.join(places)}.", True
     return f"The {subject} appears at {spans}.", True
 
 
@@ -441,6 +441,13 @@ def _caption_at(items: list[dict], t: float | None, slack: float = 0.5) -> dict 
         return None
     near = [e for e in _captions(items) if abs(e["time"] - t) <= slack]
     return min(near, key=lambda e: abs(e["time"] - t)) if near else None
+
+
+def _showing(items: list[dict], window: dict, subject: str | None) -> dict | None:
+    """A caption inside ``window`` that shows ``subject`` (where it was seen)."""
+    inside = [c for c in _captions(items)
+              if window["start"] - 0.05 <= c["time"] <= window["end"] + 0.05]  # fmt: skip
+    return next((c for c in inside if _shows(c, subject or "")), None)
 
 
 def _frame_near(items: list[dict], t: float) -> dict | None:

@@ -17,6 +17,9 @@ from videoscout.timefmt import parse_time
 CLOCK = r"\d+(?::\d{1,2}){1,2}(?:\.\d+)?"
 TIME = rf"{CLOCK}|\d+(?:\.\d+)?\s*(?:s|sec|secs|seconds?)\b"
 _TIME_RE = re.compile(TIME)
+# A bare number is a time in seconds where a time is expected: "at 70", "between 30 and 50".
+PLAIN = r"\d+(?:\.\d+)?(?![\w:.])"
+_NEGATIVE = re.compile(r"\b(?:at|around|near|from|between) (?P<t>-\d+(?:\.\d+)?)")
 # Anything shaped like a clock time, valid or not ("1:75", "1:-55"), to refuse what is not one.
 _CLOCKISH = re.compile(r"(?<![\w:.])\d+(?::-?\d+)+(?:\.\d+)?")
 
@@ -118,14 +121,15 @@ _WRITTEN_AT = re.compile(
 )
 _LEAVES = ("leaves", "left", "disappears", "disappeared", "exits", "exited", "goes away")
 _DESCRIBE = re.compile(
-    rf"(?:between|from) (?P<a>{TIME}) (?:and|to|-|until) (?P<b>{TIME})"
+    rf"(?:between|from) (?P<a>{TIME}|{PLAIN}) (?:and|to|-|until) (?P<b>{TIME}|{PLAIN})"
     rf"|(?P<c>{TIME})\s*(?:-|–|to)\s*(?P<d>{TIME})"
+    rf"|^(?:describe|summari[sz]e) (?P<e>{PLAIN})\s*(?:-|–|to)\s*(?P<f>{PLAIN})"
 )
 _WHOLE = re.compile(
     r"^(?:describe|summari[sz]e|sum up)(?: what happens in)? (?:the|this) (?:whole |entire )?"
     r"(?:video|clip|film|movie)$|^what happens in (?:the|this) (?:whole )?(?:video|clip|film)$"
 )
-_AT = re.compile(rf"\b(?:at|around|near) (?P<t>{TIME})")
+_AT = re.compile(rf"\b(?:at|around|near) (?P<t>{TIME}|{PLAIN})")
 _ON_SCREEN = re.compile(
     r"^what(?:'s| is| was| happens| happened| is happening| can be seen| do (?:i|we|you) see)"
     r"(?: on (?:the )?screen| shown| visible| there| in the (?:frame|picture|video))?$"
@@ -157,10 +161,9 @@ class Intent:
     at (a question about the frame at ``time``), describe (``start``-``end``; the whole video
     without them), said (what is said when ``subject`` appears, or leaves when ``edge`` is
     "end"; or at ``time``), spoken (when words ``subject`` are said), written (the text on
-    screen at ``time``), unclear ("it" with nothing before it, or a time that is not one:
-    ``problem`` says which), open (anything else). ``subject`` is the thing it names; ``ask``
-    the question to put to frames; ``anchor`` an earlier answer's window a follow-up refers
-    to."""
+    screen at ``time``), unclear ("it" with nothing before it), open (anything else).
+    ``subject`` is the thing it names; ``ask`` the question to put to frames; ``anchor`` an
+    earlier answer's window a follow-up refers to."""
 
     kind: str
     subject: str | None = None
@@ -170,7 +173,6 @@ class Intent:
     end: float | None = None
     anchor: tuple[float, float] | None = None
     edge: str | None = None  # "start" or "end" of the subject's appearance, for said
-    problem: str | None = None  # why an unclear question cannot be answered as asked
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -207,9 +209,6 @@ def read(question: str, previous: dict | None = None) -> Intent:
     if previous and previous.get("subject") and _PRONOUN.search(text):
         head = previous["subject"]
         text = _PRONOUN.sub(f"the {head}", text)
-    bad = _unreadable_time(text)
-    if bad:
-        return Intent("unclear", ask=text + "?", problem=bad)
     if _WHOLE.match(text):
         return Intent("describe", ask=text)
     heard = _about_words(text)
@@ -217,7 +216,7 @@ def read(question: str, previous: dict | None = None) -> Intent:
         return heard
     span = _DESCRIBE.search(text)
     if span:
-        a, b = (span["a"], span["b"]) if span["a"] else (span["c"], span["d"])
+        a, b = [t for t in span.groups() if t is not None]
         try:
             return Intent("describe", start=parse_time(_t(a)), end=parse_time(_t(b)), ask=text)
         except InvalidTimeError:
@@ -239,7 +238,9 @@ def read(question: str, previous: dict | None = None) -> Intent:
             subject = subject_of(match["x"])
             if subject and not _PRONOUN.fullmatch(subject):
                 return Intent(kind, subject=subject)
-    if _PRONOUN.search(text) and not previous and not _TIME_RE.search(text):
+    # A previous turn that found nothing gives "it" nothing to refer to either.
+    known = previous and (previous.get("subject") or previous.get("windows"))
+    if _PRONOUN.search(text) and not known and not _TIME_RE.search(text):
         return Intent("unclear", ask=text + "?")
     return Intent("open", subject=_named(text) or None, ask=text + "?")
 
@@ -265,19 +266,29 @@ def _about_words(text: str) -> Intent | None:
     return None
 
 
-def _unreadable_time(text: str) -> str | None:
-    """Why a time written in ``text`` is not one ("1:75": seconds past 59), if one is not.
-    Said without examples of times: an answer writes only times that tools returned."""
+def unreadable_time(question: str) -> str | None:
+    """Why a time written in ``question`` is not one ("1:75": seconds past 59; "at -5"), if
+    one is not: such a question is refused as asked, not answered as another question."""
+    text = clean(question)
     for match in _CLOCKISH.finditer(text):
         try:
             parse_time(match.group())
         except InvalidTimeError:
             return (
-                f'"{match.group()}" is not a time I can read: write minutes:seconds or '
-                "hours:minutes:seconds, each number after a colon below 60 and without signs, "
-                "or plain seconds"
+                f'"{match.group()}" in the question is not a time: write minutes:seconds or '
+                "hours:minutes:seconds with each number after a colon below 60, or plain "
+                "seconds (1:15 or 75)"
             )
+    negative = _NEGATIVE.search(text)
+    if negative:
+        return f'"{negative["t"]}" in the question is not a time: times count from 0 (0:00)'
     return None
+
+
+def pronoun_in(text: str) -> str:
+    """The word that refers back in ``text`` ("it", "that"), for saying it is unclear."""
+    match = _PRONOUN.search(text)
+    return match.group() if match else "it"
 
 
 def _time_or_none(text: str) -> float | None:

@@ -13,10 +13,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from videoscout import arguments
-from videoscout.errors import UsageError
+from videoscout.errors import InvalidTimeError, UsageError
 
 from .answer import AgentAnswer, Citation, Step
 from .graph import build_graph
+from .questions import unreadable_time
 from .state import AgentContext, Budgets
 
 SESSIONS_FILE = "conversations.sqlite"
@@ -136,6 +137,9 @@ class VideoAgent:
     def _run(self, question: str) -> dict:
         """The graph's arguments for one question."""
         question = arguments.text(question, "question", "ask something about the video")
+        problem = unreadable_time(question)
+        if problem:  # refused as asked, not answered as some other question
+            raise InvalidTimeError(problem)
         return {
             "input": {"question": question},
             "config": self._config(),

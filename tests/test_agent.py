@@ -19,7 +19,7 @@ import videoscout
 from videoscout.agent import Budgets, Step
 from videoscout.agent.graph import build_graph
 from videoscout.cli.main import cli
-from videoscout.errors import UsageError
+from videoscout.errors import InvalidTimeError, UsageError
 from videoscout.models.chat_models import register_chat_model, unregister_chat_model
 
 from fake_chat import decision, scripted
@@ -337,6 +337,11 @@ def test_a_follow_up_cites_its_own_search_not_an_earlier_one(video):
 def test_a_time_past_the_end_is_said_plainly(video):
     answer = video.agent().ask("what is on screen at 0:30?")
     assert_not_found(answer, "time 0:30.00 is outside the video; it runs 0:00-0:11.9")
+    # The refusal's own times are its reason, not claims to verify.
+    assert answer.notes == [] and not [s for s in answer.steps if s.kind == "verify"]
+    backwards = video.agent().ask("describe 0:09-0:03")
+    assert_not_found(backwards, "the end must come after the start")
+    assert backwards.notes == []
 
 
 def test_whole_video_descriptions_and_questions_about_it_with_nothing_before(video):
@@ -347,19 +352,37 @@ def test_whole_video_descriptions_and_questions_about_it_with_nothing_before(vid
     unclear = video.agent().ask("what colour is it?")
     assert not unclear.found and 'what "it" refers to' in unclear.text
     assert unclear.tool_steps == 0
+    fresh = video.agent()
+    after = fresh.ask("and after that?")
+    assert not after.found and 'what "that" refers to' in after.text
+    still = fresh.ask("what colour is it?")  # the turn before gave "it" nothing either
+    assert 'what "it" refers to' in still.text and still.tool_steps == 0
     assert str(described).startswith("What the frames show:\n")
 
 
-@pytest.mark.parametrize("written", ["1:75", "1:-55", "99:99:99"])
+@pytest.mark.parametrize("written", ["1:75", "1:-55", "99:99:99", "-5"])
 def test_a_time_that_is_not_one_is_refused_with_how_to_write_it(video, chat, written):
-    """Not an open question about "1:75", and not a model's guess at what was meant."""
+    """An error, as for an empty question: not an open question about "1:75", and not a
+    model's guess at what was meant."""
+    model = chat([], then="It is at 0:06.")
     for llm in ("none", "fake:scripted"):
-        model = chat([], then="It is at 0:06.")
-        answer = video.agent(llm).ask(f"what colour is the screen at {written}?")
-        assert not answer.found and answer.citations == []
-        assert f'"{written}" is not a time I can read' in answer.text
-        assert "minutes:seconds" in answer.text and "plain seconds" in answer.text
-        assert answer.tool_steps == answer.model_calls == model.calls == 0
+        with pytest.raises(InvalidTimeError, match=f'"{written}" in the question is not a time'):
+            video.agent(llm).ask(f"what colour is the screen at {written}?")
+    assert model.calls == 0
+    result = CliRunner().invoke(
+        cli, ["ask", str(video.path), f"what is on screen at {written}?", "-m", "fake:colour",
+              "-c", "fake:colour"],
+    )  # fmt: skip
+    assert result.exit_code == 2 and result.output.count("\n") == 1, result.output
+    assert "is not a time" in result.output
+
+
+def test_plain_seconds_in_a_question_are_times(video):
+    at = video.agent().ask("what colour is the screen at 7?")
+    assert at.text.startswith("At 0:07.00: blue"), at.text
+    described = video.agent().ask("describe 1-5")
+    assert [round(c.start) for c in described.citations][:1] == [1], described.text
+    assert "red" in described.text and "green" in described.text
 
 
 def test_a_budget_that_runs_out_as_the_answer_is_ready_is_not_reported(video):
@@ -371,3 +394,10 @@ def test_a_budget_that_runs_out_as_the_answer_is_ready_is_not_reported(video):
     short = video.agent(budgets=Budgets(tool_steps=free.tool_steps - 1)).ask(question)
     assert short.notes == [f"budget: used all {free.tool_steps - 1} tool steps; answering with "
                            "what I have"]  # fmt: skip
+
+
+def test_a_refused_step_is_not_asked_again_until_the_budget_runs_out(video):
+    answer = video.agent().ask("what appears right after the yellow leaves?")
+    assert "nothing new appears" in answer.text, answer.text
+    assert [s.kind for s in answer.steps].count("refused") <= 1
+    assert answer.notes == [] and answer.tool_steps < 6

@@ -124,3 +124,17 @@ def test_nothing_entering_at_all_says_how_long_it_looked():
         "Right after the big red square leaves (at 1:50.00), nothing new appears in the next "
         "32 s I looked at."
     ), text
+
+
+def test_where_names_every_appearance_and_where_it_was_seen():
+    world = World([(10.2, 20.0, "big blue diamond"), (60.4, 70.0, "big blue diamond")])
+    world.caption = lambda t: (
+        "a big blue diamond " + ("on the beach" if t < 40 else "in the room")
+        if 10.2 <= t < 20 or 60.4 <= t < 70
+        else "nothing"
+    )
+    text, _ = world.run("where does the big blue diamond appear?")
+    assert text == (
+        "The big blue diamond appears at [0:11.00-0:20.00]: a big blue diamond on the beach; "
+        "[1:01.00-1:10.00]: a big blue diamond in the room."
+    ), text
