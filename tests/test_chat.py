@@ -174,6 +174,7 @@ def test_a_named_session_is_resumed_later(rgb_video, colour_model, colour_captio
 def test_a_real_terminal_shows_steps_cancels_with_ctrl_c_and_quits(tmp_path):
     """Through a pseudo-terminal: a question shows its steps and answer; Ctrl-C in the middle
     of a slow answer returns to the prompt; the next question is answered; /quit leaves."""
+    import signal
     import threading
     import time
 
@@ -211,6 +212,10 @@ def test_a_real_terminal_shows_steps_cancels_with_ctrl_c_and_quits(tmp_path):
             ["-m", "videoscout.cli.main", "chat", str(video), "-m", "toy:coca", "-c",
              "toy:coca", "--llm", "openai:toy", "--llm-base-url", server.base_url],
             env=env, encoding="utf-8", timeout=120, dimensions=(40, 160),
+            # As from a terminal, whatever this test runs under: a runner started in the
+            # background ignores SIGINT, and an ignored SIGINT is inherited, so Ctrl-C would
+            # never reach the chat.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )  # fmt: skip
         try:
             child.expect_exact("Ask a question about the video, or /help.")
