@@ -62,10 +62,11 @@ def choose(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
     comes next? The planner decides without a model; a model decides through ``next_step``."""
     context = runtime.context
     update = _fresh(state)
-    items = ev.of_turn(state["evidence"], state["turn"])
     planned = context.llm is None
     if planned:
-        update["pending"] = planner.next_action(Intent.from_dict(state["intent"]), items)
+        update["pending"] = planner.next_action(
+            Intent.from_dict(state["intent"]), _turn_items(state)
+        )
         if _refused_before(update["pending"], state):
             update["pending"] = None  # asking again gets the same refusal (past the video's end)
         if update["pending"] is None:  # done: a budget that ran out at the end cut nothing short
@@ -256,9 +257,9 @@ def _exhausted(state: AgentState, context: AgentContext) -> str | None:
 def _composed(intent: Intent, state: AgentState) -> tuple[str, bool]:
     """The evidence-only answer; when nothing was found and a tool refused, the reason too."""
     text, found = planner.compose(intent, _turn_items(state))
-    refused = [s["text"] for s in state["steps"] if s["kind"] == "refused"]
+    refused = _refusals(state)
     if not found and refused:
-        text = f"{text} ({refused[-1]})"
+        text = f"{text} ({refused[-1]['text']})"
     return text, found
 
 
@@ -266,7 +267,7 @@ def _refused_before(action: dict | None, state: AgentState) -> bool:
     def key(a: dict) -> dict:
         return {k: v for k, v in a.items() if k != "frames"}  # the budget may have cut frames
 
-    refused = [s["data"].get("action") for s in state["steps"] if s["kind"] == "refused"]
+    refused = [s["data"].get("action") for s in _refusals(state)]
     return action is not None and any(r and key(r) == key(action) for r in refused)
 
 
@@ -274,10 +275,14 @@ def _claims(state: AgentState) -> str:
     """The answer without the refusals it quotes: "9:00 is outside the video (it runs
     0:00-5:00)" names times a tool gave as its reason, not moments the answer rests on."""
     text = state["draft"]
-    for step in state["steps"]:
-        if step["kind"] == "refused":
-            text = text.replace(step["text"], "")
+    for step in _refusals(state):
+        text = text.replace(step["text"], "")
     return text
+
+
+def _refusals(state: AgentState) -> list[dict]:
+    """This turn's refused steps: a tool's or a decision's, with the reason as their text."""
+    return [s for s in state["steps"] if s["kind"] == "refused"]
 
 
 def _turn_items(state: AgentState) -> list[dict]:

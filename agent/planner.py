@@ -126,7 +126,7 @@ def next_action(intent: Intent, items: list[dict]) -> dict | None:
         anchor = found[0]
     if kind == "after":
         start = _after_start(anchor)
-        stretch = next((n for n in range(AFTER_STRETCHES) if not _described_from(
+        stretch = next((n for n in range(AFTER_STRETCHES) if not _described(
             items, start + n * AFTER_SECONDS)), None)  # fmt: skip
         entered = _entered_after(intent.subject, items, start)
         if entered is None and stretch is not None:
@@ -286,7 +286,7 @@ def _compose_after(intent: Intent, items: list[dict], anchor: dict) -> tuple[str
     entered = _entered_after(intent.subject, items, _after_start(anchor))
     left = f"Right after {the} leaves (at {format_time(anchor['end'])})"
     if not entered:
-        looked = [c["time"] for c in _captions(items) if c["source"].startswith("describe")]
+        looked = [c["time"] for c in _described(items)]
         seconds = max(looked, default=anchor["end"]) - anchor["end"]
         return f"{left}, nothing new appears in the next {seconds:.0f} s I looked at.", True
     name, seen_at = entered
@@ -462,9 +462,10 @@ def _searched(items: list[dict], query: str) -> bool:
     return any(e["kind"] == "moment" and e.get("query") == query for e in items)
 
 
-def _described_from(items: list[dict], start: float) -> bool:
-    return any(e["kind"] == "caption" and e["source"].startswith("describe") and
-               e["time"] >= start - 0.05 for e in items)  # fmt: skip
+def _described(items: list[dict], start: float = 0.0) -> list[dict]:
+    """Captions of the frames ``describe`` looked at from ``start`` on, in time order."""
+    return [c for c in _captions(items)
+            if c["source"].startswith("describe") and c["time"] >= start - 0.05]  # fmt: skip
 
 
 def _candidates(subject: str, items: list[dict]) -> list[dict]:
@@ -481,10 +482,15 @@ def _shown_part(moment: dict, subject: str, items: list[dict]) -> dict | None:
     mid = middle(moment)
     if _shows(_caption_at(items, mid), subject):
         return moment
-    peak = moment["time"]
-    if abs(peak - mid) < PEAK_APART or not _shows(_frame_near(items, peak), subject):
+    peak = _far_peak(moment)
+    if peak is None or not _shows(_frame_near(items, peak), subject):
         return None
     return {**moment, "end": mid} if peak < mid else {**moment, "start": mid}
+
+
+def _far_peak(moment: dict) -> float | None:
+    """A window's best frame, when it lies ``PEAK_APART`` or more from its middle."""
+    return moment["time"] if abs(moment["time"] - middle(moment)) >= PEAK_APART else None
 
 
 def _unverified(subject: str | None, items: list[dict]) -> list[float]:
@@ -496,11 +502,11 @@ def _unverified(subject: str | None, items: list[dict]) -> list[float]:
     todo = [middle(m) for m in candidates if _caption_at(items, middle(m)) is None]
     if not todo:
         todo = [
-            m["time"]
+            peak
             for m in candidates
             if not _shows(_caption_at(items, middle(m)), subject)
-            and abs(m["time"] - middle(m)) >= PEAK_APART
-            and _frame_near(items, m["time"]) is None
+            and (peak := _far_peak(m)) is not None
+            and _frame_near(items, peak) is None
         ]
     return todo[:CAPTION_BATCH]
 
@@ -508,8 +514,7 @@ def _unverified(subject: str | None, items: list[dict]) -> list[float]:
 def _entered_after(subject: str | None, items: list[dict], start: float):
     """The first thing that appears in the frames described from ``start`` and was not on
     screen in the first of them: (name, time seen)."""
-    described = [c for c in _captions(items) if c["source"].startswith("describe")]
-    described = [c for c in described if c["time"] >= start - 0.05]
+    described = _described(items, start)
     if not described:
         return None
     # Frames captioned since (refining when something entered) count as well.

@@ -61,15 +61,7 @@ def find_moments(index: FrameIndex, query: np.ndarray, k: int = 5) -> list[Momen
         first = _reach(index, query, peak, peak_score, typical, taken, step=-1)
         last = _reach(index, query, peak, peak_score, typical, taken, step=1)
         taken[first : last + 1] = True
-        moments.append(
-            Moment(
-                rank=len(moments) + 1,
-                start=float(index.times[first]),
-                end=float(index.ends[last]),
-                score=float(peak_score),
-                peak=float(index.times[peak]),
-            )
-        )
+        moments.append(_moment(index, len(moments) + 1, first, last, peak, peak_score))
         if len(moments) == k:
             break
     return moments
@@ -191,18 +183,21 @@ def find_moments_full_scan(index: FrameIndex, query: np.ndarray, k: int = 5) -> 
         ):
             last += 1
         taken[first : last + 1] = True
-        moments.append(
-            Moment(
-                rank=len(moments) + 1,
-                start=float(index.times[first]),
-                end=float(index.ends[last]),
-                score=float(peak_score),
-                peak=float(index.times[peak]),
-            )
-        )
+        moments.append(_moment(index, len(moments) + 1, first, last, peak, peak_score))
         if len(moments) == k:
             break
     return moments
+
+
+def _moment(index: FrameIndex, rank: int, first: int, last: int, peak: int, score: float) -> Moment:
+    """The moment of frames ``first``-``last`` around ``peak``."""
+    return Moment(
+        rank=rank,
+        start=float(index.times[first]),
+        end=float(index.ends[last]),
+        score=float(score),
+        peak=float(index.times[peak]),
+    )
 
 
 def _score(index: FrameIndex, i: int, query: np.ndarray) -> float:
