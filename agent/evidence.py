@@ -47,21 +47,24 @@ def of_turn(evidence: list[dict], turn: int, kind: str | None = None) -> list[di
 
 def supporting(evidence: list[dict], t: float) -> dict | None:
     """The evidence item that supports time ``t``: a window around it, or a frame near it;
-    the latest turn's first (a follow-up's citations come from its own searches)."""
-    latest = sorted(evidence, key=lambda e: -e["turn"])  # stable: tool order within a turn
-    windows = [
-        e
-        for e in latest
-        if e["kind"] in WINDOWS and e["start"] - WINDOW_SLACK <= t <= e["end"] + WINDOW_SLACK
-    ]
-    if windows:
-        return windows[0]
-    frames = [
-        e
-        for e in latest
-        if e.get("time") is not None and abs(e["time"] - t) <= FRAME_SLACK + WINDOW_SLACK
-    ]
-    return min(frames, key=lambda e: (abs(e["time"] - t), -e["turn"])) if frames else None
+    the latest turn's first (a follow-up's citations come from its own searches and frames)."""
+    for turn in sorted({e["turn"] for e in evidence}, reverse=True):
+        items = [e for e in evidence if e["turn"] == turn]  # in tool order
+        windows = [
+            e
+            for e in items
+            if e["kind"] in WINDOWS and e["start"] - WINDOW_SLACK <= t <= e["end"] + WINDOW_SLACK
+        ]
+        if windows:
+            return windows[0]
+        frames = [
+            e
+            for e in items
+            if e.get("time") is not None and abs(e["time"] - t) <= FRAME_SLACK + WINDOW_SLACK
+        ]
+        if frames:
+            return min(frames, key=lambda e: abs(e["time"] - t))
+    return None
 
 
 def _source_of(evidence: list[dict], start: float, end: float) -> dict | None:

@@ -401,3 +401,12 @@ def test_a_refused_step_is_not_asked_again_until_the_budget_runs_out(video):
     assert "nothing new appears" in answer.text, answer.text
     assert [s.kind for s in answer.steps].count("refused") <= 1
     assert answer.notes == [] and answer.tool_steps < 6
+
+
+def test_a_frame_looked_at_in_this_turn_is_the_source_not_an_earlier_window(video):
+    agent = video.agent()
+    agent.ask("when does the green appear?")  # its search returns every window of the video
+    answer = agent.ask("what colour is the screen at 7?")
+    [citation] = answer.citations
+    assert citation.start == citation.end == 7.0 and "blue" in answer.text
+    assert not citation.source.startswith("search"), citation.source
